@@ -1,0 +1,26 @@
+import { defineConfig } from "vitest/config";
+
+// `npm test` is the documentation: the tree reporter prints every describe/it as a sentence.
+// In CI a JSON report is written too, so .ci/run can print one plain "N passed, N failed" line.
+const reporters: string[] = ["tree"];
+if (process.env.CI) reporters.push("json");
+
+export default defineConfig({
+  test: {
+    include: ["spec/**/*.spec.ts"],
+    setupFiles: ["spec/setup.ts"],
+    reporters,
+    outputFile: { json: ".vitest-results.json" },
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    coverage: {
+      provider: "v8",
+      include: ["src/**/*.ts"],
+      exclude: ["src/apps/playground/**"],
+      reporter: ["text-summary"],
+      thresholds: {
+        "src/autograd/**": { lines: 90 },
+      },
+    },
+  },
+});
