@@ -1,0 +1,49 @@
+// Neural-network building blocks made of plain functions over src/autograd.
+// NOTE: relu, sigmoid and tanh here are layers, and zeros is an initializer (key, shape, dtype);
+// the same names in src/autograd are the tensor functions.
+
+export {
+  treeMap,
+  treeLeaves,
+  freezeTree,
+  flattenTree,
+  unflattenTree,
+  setLeaves,
+  countParams,
+  isWeight,
+  isBias,
+  type Tree,
+  type Params,
+  type ParamTree,
+  type ParamCount,
+} from "./tree.ts";
+export { zeros, heNormal, glorotNormal, glorotUniform, fans, type Initializer, type Key } from "./init.ts";
+export { dense, relu, sigmoid, tanh, flatten, dropout, evaluation, type Layer, type Context, type DenseParams, type DenseOptions } from "./layers.ts";
+export { serial, mlp, type Mlp, type MlpOptions, type Activation } from "./combinators.ts";
+export { softmax, logSoftmax, crossEntropy, softmaxCrossEntropy, oneHot, checkLabels } from "./losses.ts";
+export {
+  sgd,
+  momentum,
+  adam,
+  type Optimizer,
+  type OptimizerState,
+  type SgdState,
+  type MomentumState,
+  type AdamState,
+  type LearningRate,
+  type SgdOptions,
+  type MomentumOptions,
+  type AdamOptions,
+} from "./optim.ts";
+export {
+  constant,
+  stepDecay,
+  exponentialDecay,
+  cosineDecay,
+  linearWarmup,
+  type Schedule,
+  type StepDecayOptions,
+  type ExponentialDecayOptions,
+  type CosineDecayOptions,
+} from "./schedule.ts";
+export { accuracy, confusionMatrix, precisionRecall, predictions, type ClassReport } from "./metrics.ts";
