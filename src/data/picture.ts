@@ -1,0 +1,62 @@
+// Pictures for the visualize app, drawn without a canvas package: RGBA images and raster
+// primitives (picture-raster.ts), a 5x7 bitmap font (picture-font.ts), and grids and charts made
+// from numbers (picture-charts.ts). This file is the one to import; it only gathers the three.
+// No node: imports anywhere here, so the browser playground can draw the same pictures.
+
+export {
+  BLACK,
+  blit,
+  type Color,
+  countColors,
+  createImage,
+  diverging,
+  DIVERGING_NEGATIVE,
+  DIVERGING_POSITIVE,
+  drawLine,
+  fillRect,
+  getPixel,
+  grayscale,
+  type Image,
+  NAN_COLOR,
+  rotateLeft,
+  scaleNearest,
+  sequential,
+  setPixel,
+  strokeRect,
+  WHITE,
+} from "./picture-raster.ts";
+export {
+  ADVANCE,
+  type Align,
+  CAP_HEIGHT,
+  drawText,
+  drawTextAligned,
+  FONT_CHARACTERS,
+  glyph,
+  GLYPH_HEIGHT,
+  GLYPH_WIDTH,
+  LINE_HEIGHT,
+  lineCount,
+  textHeight,
+  textWidth,
+} from "./picture-font.ts";
+export {
+  addTitle,
+  binCounts,
+  type ChartOptions,
+  formatTick,
+  heatmap,
+  type HeatmapOptions,
+  histogram,
+  type HistogramOptions,
+  lineChart,
+  niceTicks,
+  ticksEvery,
+  plotArea,
+  type Rect,
+  type Series,
+  stackImages,
+  tileGrid,
+  type TileGridOptions,
+  tileOrigin,
+} from "./picture-charts.ts";
