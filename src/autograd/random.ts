@@ -42,7 +42,6 @@ export class Rng {
   private s1: number;
   private s2: number;
   private s3: number;
-  private spare: number | null = null; // Box-Muller makes normals in pairs
 
   constructor(k: Key) {
     [this.s0, this.s1, this.s2, this.s3] = k;
@@ -83,20 +82,22 @@ export class Rng {
     }
   }
 
-  /** Standard normal by the Box-Muller transform. */
+  /**
+   * Standard normal by the Box-Muller transform. NOTE: it keeps one of the pair and drops the other:
+   * a cached spare would be state that state() cannot return, so a restored stream would diverge.
+   */
   nextNormal(): number {
-    if (this.spare !== null) {
-      const s = this.spare;
-      this.spare = null;
-      return s;
-    }
-    const u = 1 - this.nextFloat(); // in (0, 1], so log(u) is finite
-    const v = this.nextFloat();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    return normalPair(this)[0];
   }
 }
+
+/** Two independent standard normals from two uniforms (Box-Muller). */
+const normalPair = (rng: Rng): [number, number] => {
+  const u = 1 - rng.nextFloat(); // in (0, 1], so log(u) is finite
+  const v = rng.nextFloat();
+  const r = Math.sqrt(-2 * Math.log(u));
+  return [r * Math.cos(2 * Math.PI * v), r * Math.sin(2 * Math.PI * v)];
+};
 
 const rotl = (x: number, k: number): number => (x << k) | (x >>> (32 - k));
 
@@ -138,7 +139,11 @@ export const normal = (k: Key, shape: Shape, { mean = 0, std = 1, dtype = "float
   const n = sizeOf(checkShape("normal", shape));
   const data = dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
   const rng = new Rng(k);
-  for (let i = 0; i < n; i++) data[i] = mean + std * rng.nextNormal();
+  for (let i = 0; i < n; i += 2) {
+    const [a, b] = normalPair(rng); // both of each pair: a sampler owns its whole stream
+    data[i] = mean + std * a;
+    if (i + 1 < n) data[i + 1] = mean + std * b;
+  }
   return new Tensor(data, shape);
 };
 

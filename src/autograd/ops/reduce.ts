@@ -58,7 +58,10 @@ export const max = (a: Tensor, axis?: Axis, keepDims = false): Tensor => {
 };
 
 /** Minimum over `axis`, as -max(-a). */
-export const min = (a: Tensor, axis?: Axis, keepDims = false): Tensor => neg(max(neg(a), axis, keepDims));
+export const min = (a: Tensor, axis?: Axis, keepDims = false): Tensor => {
+  attrsFor("min", a, axis, keepDims); // check the axis here, so an error names min rather than max
+  return neg(max(neg(a), axis, keepDims));
+};
 
 /**
  * log(sum(exp(a))) over `axis`, computed stably: m + log(sum(exp(a - m))) with m the maximum, so
@@ -66,13 +69,14 @@ export const min = (a: Tensor, axis?: Axis, keepDims = false): Tensor => neg(max
  * depend on it, so its gradient is exactly softmax.
  */
 export const logSumExp = (a: Tensor, axis?: Axis, keepDims = false): Tensor => {
+  const { shape } = attrsFor("logSumExp", a, axis, keepDims); // checks the axis, naming logSumExp
   const m = stopGradient(max(a, axis, true));
   // NOTE: a row of all -Infinity would give -Inf - (-Inf) = NaN; shift such rows by 0 instead.
   const shift = m.data.some((x) => !Number.isFinite(x))
     ? new Tensor(m.data.map((x) => (Number.isFinite(x) ? x : 0)), m.shape)
     : m;
   const s = add(log(sum(exp(sub(a, shift)), axis, true)), shift);
-  return keepDims ? s : reshape(s, attrsFor("logSumExp", a, axis, false).shape);
+  return reshape(s, shape);
 };
 
 /** Index of the largest entry along `axis` (first among ties), as integers; no gradient. */
