@@ -1,0 +1,107 @@
+// predict: read pictures of digits, make them look like MNIST (the way MNIST itself was made), and
+// show what the trained network thinks. Wiring only: preprocessing lives in src/data/preprocess.ts.
+//
+//   tsx src/apps/predict.ts --image my_drawing.png [--model FILE] [--show] [--json]
+//   tsx src/apps/predict.ts --image a.png b.jpg pictures/
+
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { argmax, tensor } from "../autograd/index.ts";
+import { readImage } from "../data/image-io.ts";
+import { DEFAULT_MODEL_PATH, loadModelFile } from "../data/model-file.ts";
+import { asciiArt, preprocess } from "../data/preprocess.ts";
+import { mlp, softmax } from "../nn/index.ts";
+import { intFlag, parseFlags, runMain, usage, UsageError, type FlagSpec } from "./cli.ts";
+
+const FLAGS: Record<string, FlagSpec> = {
+  image: { type: "string", multiple: true, value: "FILE|DIR ...", help: "pictures (PNG or JPEG) or folders of them; more may follow as plain arguments" },
+  model: { type: "string", default: DEFAULT_MODEL_PATH, value: "FILE", help: "the model train.ts wrote" },
+  show: { type: "boolean", help: "also print the 28x28 the network saw, as text art" },
+  json: { type: "boolean", help: "print machine-readable results (one JSON document) instead" },
+  "max-pixels": { type: "string", default: "25000000", value: "N", help: "refuse pictures with more pixels than this (checked before decoding)" },
+  help: { type: "boolean", short: "h", help: "show this help" },
+};
+const USAGE = usage("predict.ts", "Predict the digit in pictures with a model trained by train.ts.", FLAGS);
+const PICTURE = /\.(png|jpe?g)$/i;
+
+/** Files named on the command line, with folders expanded to the pictures inside them (sorted). */
+const expand = (paths: readonly string[]): string[] =>
+  paths.flatMap((p) => {
+    let dir = false;
+    try {
+      dir = statSync(p).isDirectory();
+    } catch {
+      return [p]; // reported as missing when read
+    }
+    if (!dir) return [p];
+    const inside = readdirSync(p).filter((f) => PICTURE.test(f)).sort().map((f) => join(p, f));
+    if (inside.length === 0) throw new UsageError(`--image: the folder ${p} holds no .png, .jpg or .jpeg files`);
+    return inside;
+  });
+
+interface Result {
+  readonly file: string;
+  readonly prediction?: number;
+  readonly confidence?: number;
+  readonly probabilities?: number[];
+  readonly steps?: string[];
+  readonly pixels?: Float32Array;
+  readonly error?: string;
+}
+
+const main = (): number => {
+  const { values: v, positionals } = parseFlags(process.argv.slice(2), FLAGS, true);
+  if (v.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const files = expand([...((v.image as string[] | undefined) ?? []), ...positionals]);
+  if (files.length === 0) throw new UsageError("--image: no picture given; expected --image FILE (PNG or JPEG), several files, or a folder");
+  const maxPixels = intFlag("max-pixels", (v["max-pixels"] as string | undefined) ?? "25000000", 1);
+  const model = loadModelFile((v.model as string | undefined) ?? DEFAULT_MODEL_PATH);
+  const net = mlp(model.config.architecture, { activation: model.config.activation });
+
+  const results: Result[] = files.map((file) => {
+    try {
+      const image = readImage(file, { maxPixels });
+      const { pixels, steps } = preprocess(image.rgba, image.width, image.height, { name: file });
+      const probabilities = Array.from(softmax(net.apply(model.params, tensor(pixels, [1, 784]))).data);
+      const prediction = argmax(tensor(probabilities, [1, 10]))[0]!;
+      return { file, prediction, confidence: probabilities[prediction]!, probabilities, steps: [`decoded ${image.format.toUpperCase()} ${image.width}x${image.height}`, ...steps], pixels };
+    } catch (e) {
+      return { file, error: (e as Error).message };
+    }
+  });
+
+  if (v.json) {
+    const out = results.map(({ pixels: _pixels, ...r }) => r);
+    process.stdout.write(`${JSON.stringify({ model: v.model ?? DEFAULT_MODEL_PATH, results: out }, null, 2)}\n`);
+  } else {
+    for (const r of results) {
+      process.stdout.write(`== ${r.file}\n`);
+      if (r.error !== undefined) {
+        process.stdout.write(`error: ${r.error}\n\n`);
+        continue;
+      }
+      process.stdout.write("Preprocessing:\n");
+      r.steps!.forEach((s, i) => process.stdout.write(`  ${i + 1}. ${s}\n`));
+      if (v.show) process.stdout.write(`What the network saw (28x28):\n${asciiArt(r.pixels!)}\n`);
+      process.stdout.write(`Prediction: ${r.prediction} (Confidence: ${(100 * r.confidence!).toFixed(1)}%)\n`);
+      r.probabilities!.forEach((p, d) => {
+        const bar = "#".repeat(Math.round(p * 40));
+        process.stdout.write(`  ${d}  ${(100 * p).toFixed(1).padStart(5)}%  ${bar.padEnd(40)}${d === r.prediction ? "  <- prediction" : ""}\n`);
+      });
+      process.stdout.write("\n");
+    }
+    if (results.length > 1) {
+      const ok = results.filter((r) => r.error === undefined);
+      process.stdout.write(`Summary: ${results.length} pictures, ${ok.length} predicted, ${results.length - ok.length} failed\n`);
+      for (const r of results) process.stdout.write(`  ${r.file}: ${r.error === undefined ? `${r.prediction} (${(100 * r.confidence!).toFixed(1)}%)` : "failed"}\n`);
+    }
+  }
+  const failed = results.filter((r) => r.error !== undefined);
+  for (const r of failed) if (v.json) process.stderr.write(`error: ${r.error}\n`);
+  return failed.length > 0 ? 1 : 0;
+};
+
+runMain(main, USAGE);

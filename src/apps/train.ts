@@ -1,0 +1,348 @@
+// The main job: train an MLP on MNIST and report like the seed. Wiring only: the maths lives in
+// src/autograd and src/nn, the files in src/data.
+//
+//   tsx src/apps/train.ts                 # the seed's recipe: [784,128,64,10], ReLU, SGD 0.1, batch 64, 10 epochs
+//   tsx src/apps/train.ts --help
+
+import { readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { argmax, random, valueAndGradAux, type Tensor } from "../autograd/index.ts";
+import { allExamples, batchCount, batches, loadMnist, splitTrainValidation, type Batch, type Examples } from "../data/index.ts";
+import { writeFileAtomic } from "../data/files.ts";
+import { checkpointFromBytes, checkpointToBytes, modelToBytes, type MlpParams } from "../data/model.ts";
+import {
+  accuracy, adam, confusionMatrix, constant, cosineDecay, countParams, exponentialDecay, mlp, momentum, sgd,
+  softmaxCrossEntropy, stepDecay, type Optimizer, type OptimizerState, type Params, type Schedule,
+} from "../nn/index.ts";
+import { choiceFlag, grouped, intFlag, intListFlag, numberFlag, parseFlags, percent, Progress, runMain, usage, UsageError, type FlagSpec } from "./cli.ts";
+import { writeReport } from "./report.ts";
+
+const OPTIMIZERS = ["sgd", "momentum", "adam"] as const;
+const SCHEDULES = ["constant", "step", "exp", "cosine"] as const;
+const ACTIVATIONS = ["relu", "tanh", "sigmoid"] as const;
+
+const FLAGS: Record<string, FlagSpec> = {
+  epochs: { type: "string", default: "10", value: "N", help: "passes over the training set" },
+  "batch-size": { type: "string", default: "64", value: "N", help: "examples per gradient step" },
+  lr: { type: "string", default: "0.1", value: "RATE", help: "learning rate (the initial one with a schedule)" },
+  optimizer: { type: "string", default: "sgd", value: OPTIMIZERS.join("|"), help: "update rule (momentum 0.9; adam with beta1 0.9, beta2 0.999)" },
+  schedule: {
+    type: "string", default: "constant", value: SCHEDULES.join("|"),
+    help: "learning-rate schedule: step halves it every 3 epochs, exp decays it to a tenth over the run, cosine to 0",
+  },
+  hidden: { type: "string", default: "128,64", value: "N,N,...", help: "hidden layer sizes, comma-separated" },
+  activation: { type: "string", default: "relu", value: ACTIVATIONS.join("|"), help: "hidden-layer nonlinearity (He init for relu, Glorot for the others)" },
+  dropout: { type: "string", default: "0", value: "P", help: "dropout probability after each hidden layer, in [0, 1)" },
+  "weight-decay": { type: "string", default: "0", value: "L", help: "weight decay on weights (not biases)" },
+  seed: { type: "string", default: "42", value: "N", help: "seed for initialization, the validation split, shuffling and dropout" },
+  "val-split": { type: "string", default: "0.1", value: "F", help: "fraction of the training set held out for validation, in [0, 1)" },
+  data: { type: "string", value: "DIR", help: "directory with MNIST-layout IDX files (else data/, else the installed MNIST)" },
+  out: { type: "string", default: "models/mnist-mlp.safetensors", value: "FILE", help: "where to save the model (checkpoint and report go beside it)" },
+  limit: { type: "string", value: "N", help: "train on the first N training examples only (quick runs)" },
+  resume: { type: "string", value: "FILE", help: "continue from a checkpoint (*.ckpt.safetensors)" },
+  json: { type: "boolean", help: "print one JSON object per epoch on stdout (and a final one)" },
+  quiet: { type: "boolean", help: "print only the final result" },
+  help: { type: "boolean", short: "h", help: "show this help" },
+};
+
+const USAGE = usage("train.ts", "Train a multilayer perceptron on MNIST. With no flags: the seed's recipe.", FLAGS);
+
+/** Everything that determines a run's numbers; stored in checkpoints so a resume continues the same run. */
+interface RunConfig {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly lr: number;
+  readonly optimizer: (typeof OPTIMIZERS)[number];
+  readonly schedule: (typeof SCHEDULES)[number];
+  readonly hidden: readonly number[];
+  readonly activation: (typeof ACTIVATIONS)[number];
+  readonly dropout: number;
+  readonly weightDecay: number;
+  readonly seed: number;
+  readonly valSplit: number;
+  readonly limit: number | null;
+}
+
+interface Options {
+  readonly config: RunConfig;
+  readonly data: string | undefined;
+  readonly out: string;
+  readonly resume: string | undefined;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  /** Flags given explicitly on the command line (a resume keeps the checkpoint's value for the others). */
+  readonly explicit: ReadonlySet<string>;
+}
+
+const parseOptions = (argv: string[]): Options | "help" => {
+  const { values: v } = parseFlags(argv, FLAGS);
+  if (v.help) return "help";
+  const s = (name: string) => (v[name] as string | undefined) ?? (FLAGS[name]!.default as string);
+  const config: RunConfig = {
+    epochs: intFlag("epochs", s("epochs"), 1, 100_000),
+    batchSize: intFlag("batch-size", s("batch-size"), 1, 1_000_000),
+    lr: numberFlag("lr", s("lr"), 0, 1e6, { minOpen: true }),
+    optimizer: choiceFlag("optimizer", s("optimizer"), OPTIMIZERS),
+    schedule: choiceFlag("schedule", s("schedule"), SCHEDULES),
+    hidden: intListFlag("hidden", s("hidden")),
+    activation: choiceFlag("activation", s("activation"), ACTIVATIONS),
+    dropout: numberFlag("dropout", s("dropout"), 0, 1, { maxOpen: true }),
+    weightDecay: numberFlag("weight-decay", s("weight-decay"), 0, 1e6),
+    seed: intFlag("seed", s("seed"), 0, 2 ** 53 - 1),
+    valSplit: numberFlag("val-split", s("val-split"), 0, 1, { maxOpen: true }),
+    limit: v.limit === undefined ? null : intFlag("limit", v.limit as string, 1),
+  };
+  const out = s("out");
+  if (!out.endsWith(".safetensors")) throw new UsageError(`--out: ${JSON.stringify(out)} is not accepted: expected a file name ending in .safetensors`);
+  return {
+    config,
+    data: v.data as string | undefined,
+    out,
+    resume: v.resume as string | undefined,
+    json: v.json === true,
+    quiet: v.quiet === true,
+    explicit: new Set(Object.keys(v)),
+  };
+};
+
+export const checkpointPath = (out: string): string => out.replace(/\.safetensors$/, ".ckpt.safetensors");
+
+const makeSchedule = (c: RunConfig, stepsPerEpoch: number): Schedule => {
+  const total = Math.max(1, c.epochs * stepsPerEpoch);
+  switch (c.schedule) {
+    case "constant": return constant(c.lr);
+    case "step": return stepDecay({ initial: c.lr, factor: 0.5, stepSize: Math.max(1, 3 * stepsPerEpoch) });
+    case "exp": return exponentialDecay({ initial: c.lr, decayRate: 0.1, decaySteps: total });
+    case "cosine": return cosineDecay({ initial: c.lr, decaySteps: total });
+  }
+};
+
+const makeOptimizer = (c: RunConfig, learningRate: Schedule): Optimizer =>
+  c.optimizer === "sgd"
+    ? sgd({ learningRate, weightDecay: c.weightDecay })
+    : c.optimizer === "momentum"
+      ? (momentum({ learningRate, momentum: 0.9, weightDecay: c.weightDecay }) as Optimizer)
+      : (adam({ learningRate, weightDecay: c.weightDecay }) as Optimizer);
+
+/** The first `limit` examples (a view, no copy). */
+const firstN = (e: Examples, limit: number | null): Examples =>
+  limit === null || limit >= e.count
+    ? e
+    : { ...e, count: limit, images: e.images.subarray(0, limit * e.rows * e.cols), labels: e.labels.subarray(0, limit) };
+
+interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  validationAccuracy: number | null;
+  testAccuracy: number;
+  seconds: number;
+  learningRate: number;
+}
+
+/** Where a run stands: enough to write a checkpoint and continue bit for bit. */
+interface Position {
+  epoch: number; // 0-based epoch in progress
+  batch: number; // batches of that epoch already done
+  lossSum: number; // running sums over the epoch so far
+  correct: number;
+  seen: number;
+  seconds: number;
+}
+
+const main = async (): Promise<number> => {
+  const parsed = parseOptions(process.argv.slice(2));
+  if (parsed === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let { config } = parsed;
+  const { out, json, quiet } = parsed;
+  const say = (line = "") => {
+    if (!quiet && !json) process.stdout.write(`${line}\n`);
+  };
+
+  // ---- resume: the checkpoint's run configuration wins, except for a longer --epochs ------------
+  let resumed: ReturnType<typeof checkpointFromBytes> | null = null;
+  if (parsed.resume !== undefined) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(parsed.resume);
+    } catch (e) {
+      throw new UsageError(`--resume: cannot read ${parsed.resume}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+    }
+    resumed = checkpointFromBytes(bytes, basename(parsed.resume));
+    const saved = resumed.info.config as RunConfig;
+    config = { ...saved, epochs: parsed.explicit.has("epochs") ? config.epochs : saved.epochs };
+  }
+
+  // ---- data ---------------------------------------------------------------------------------
+  const loadStart = performance.now();
+  const mnist = loadMnist({ dataDir: parsed.data });
+  const trainAll = firstN(mnist.train, config.limit);
+  const root = random.key(config.seed);
+  const [initKey, splitKey, shuffleKey, dropoutKey] = random.split(root, 4) as [random.Key, random.Key, random.Key, random.Key];
+  const holdout = splitTrainValidation(trainAll.count, splitKey, { validationFraction: config.valSplit });
+  const validation = holdout.validation.length > 0 ? allExamples(trainAll, holdout.validation) : null;
+  const test = allExamples(mnist.test);
+  const stepsPerEpoch = batchCount(holdout.train.length, config.batchSize);
+  if (holdout.train.length === 0) throw new UsageError(`--limit/--val-split: no training examples are left (limit ${config.limit}, validation ${config.valSplit})`);
+
+  // ---- model and optimizer ------------------------------------------------------------------
+  const sizes = [trainAll.rows * trainAll.cols, ...config.hidden, 10];
+  const net = mlp(sizes, { activation: config.activation, ...(config.dropout > 0 && { dropout: config.dropout }) });
+  const schedule = makeSchedule(config, stepsPerEpoch);
+  const optimizer = makeOptimizer(config, schedule);
+  let params = (resumed?.params ?? net.init(initKey).params) as Params;
+  let state = (resumed?.optimizerState ?? optimizer.init(params)) as OptimizerState;
+  const history: EpochRecord[] = (resumed?.info.history as EpochRecord[] | undefined) ?? [];
+  let position: Position = (resumed?.info.position as Position | undefined) ?? { epoch: 0, batch: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+
+  // ---- the report header --------------------------------------------------------------------
+  const counts = countParams(params);
+  say("MNIST from first principles: a multilayer perceptron, trained by reverse-mode autograd");
+  say();
+  say(`Data: ${mnist.source} (loaded in ${((performance.now() - loadStart) / 1000).toFixed(2)}s)`);
+  say(`  training ${grouped(holdout.train.length)} | validation ${grouped(holdout.validation.length)} (${percent(config.valSplit, 0)} held out, seeded) | test ${grouped(mnist.test.count)} | images ${trainAll.rows}x${trainAll.cols}`);
+  say(`Preprocessing: flatten ${trainAll.rows}x${trainAll.cols} -> ${sizes[0]}, scale pixels to [0, 1] (x / 255), integer labels (one-hot inside the loss)`);
+  say("Architecture:");
+  for (let i = 1; i < sizes.length; i++) {
+    const [fanIn, units] = [sizes[i - 1]!, sizes[i]!];
+    const act = i < sizes.length - 1 ? `${config.activation}${config.dropout > 0 ? `, dropout ${config.dropout}` : ""}` : "softmax (in the loss)";
+    say(`  dense${i}  ${String(fanIn).padStart(4)} -> ${String(units).padEnd(4)} weights ${grouped(fanIn * units).padStart(7)}  biases ${String(units).padStart(4)}  then ${act}`);
+  }
+  say(`  trainable parameters: ${grouped(counts.total)} (weights only: ${grouped(counts.weights)}; biases: ${grouped(counts.biases)})`);
+  say(`Hyperparameters: optimizer ${config.optimizer}, learning rate ${config.lr} (${config.schedule}), batch size ${config.batchSize}, epochs ${config.epochs}, weight decay ${config.weightDecay}, seed ${config.seed}, init ${config.activation === "relu" ? "He normal" : "Glorot uniform"}`);
+  if (resumed) say(`Resuming from ${parsed.resume}: epoch ${position.epoch + 1}, batch ${position.batch}/${stepsPerEpoch}`);
+  say();
+  say("Train Loss and Train Acc are running averages over the epoch's batches (each batch scored before its update).");
+
+  // ---- training -----------------------------------------------------------------------------
+  const lossAndLogits = (p: Params, x: Tensor, labels: Uint8Array, key: random.Key) => {
+    const logits = net.apply(p, x, { training: true, key });
+    return [softmaxCrossEntropy(logits, labels), logits] as const;
+  };
+  const step = valueAndGradAux(lossAndLogits);
+  const evaluate = (p: Params, set: Batch) => accuracy(net.apply(p, set.x), set.labels);
+
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130); // a second Ctrl-C: stop now
+    interrupted = true;
+    process.stderr.write("\nCtrl-C: stopping at the end of this batch and writing a checkpoint (Ctrl-C again to abort at once)\n");
+  };
+  process.on("SIGINT", onSigint);
+  const ckptPath = checkpointPath(out);
+  const saveCheckpoint = () =>
+    writeFileAtomic(ckptPath, checkpointToBytes({
+      params: params as unknown as MlpParams,
+      optimizerState: state as never,
+      info: { config, position, history, rngKey: [...root], note: "shuffle, dropout and init keys are derived from the seed, the epoch and the batch" },
+    }));
+
+  let lastFinite = NaN;
+  let lastYield = performance.now();
+  while (position.epoch < config.epochs) {
+    const epoch = position.epoch;
+    const progress = new Progress(`Epoch ${String(epoch + 1).padStart(String(config.epochs).length)}/${config.epochs}`, holdout.train.length, !quiet && !json);
+    const epochKey = random.foldIn(dropoutKey, epoch);
+    let b = 0;
+    let t0 = performance.now();
+    for (const batch of batches(trainAll, { batchSize: config.batchSize, key: shuffleKey, epoch, among: holdout.train, reuseBuffers: true })) {
+      if (b++ < position.batch) continue; // resuming inside an epoch: these batches were done
+      const { value, grads, aux: logits } = step(params, batch.x, batch.labels, random.foldIn(epochKey, position.batch));
+      const loss = value.item();
+      if (!Number.isFinite(loss)) {
+        process.off("SIGINT", onSigint);
+        const kept = history.length > 0 ? `the last good checkpoint (end of epoch ${history.length}) is kept at ${ckptPath}` : "no checkpoint was written (it diverged in the first epoch)";
+        process.stderr.write(
+          `error: the loss became ${loss} at epoch ${epoch + 1}, batch ${position.batch + 1}/${stepsPerEpoch} (the last finite loss was ${Number.isNaN(lastFinite) ? "none" : lastFinite.toFixed(4)}).\n` +
+          `Training diverged: try a lower --lr (now ${config.lr}). ${kept}.\n`,
+        );
+        return 3;
+      }
+      lastFinite = loss;
+      ({ params, state } = optimizer.update(grads, state, params));
+      position.batch++;
+      position.lossSum += loss * batch.size;
+      position.correct += accuracy(logits, batch.labels) * batch.size;
+      position.seen += batch.size;
+      const now = performance.now();
+      progress.update(position.seen, (position.seen * 1000) / (position.seconds * 1000 + now - t0), position.lossSum / position.seen);
+      if (now - lastYield > 25) {
+        // Let the event loop deliver Ctrl-C; the training loop itself is synchronous.
+        await new Promise((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
+      if (interrupted) {
+        position.seconds += (performance.now() - t0) / 1000;
+        saveCheckpoint();
+        progress.done();
+        process.stderr.write(`Stopped at epoch ${epoch + 1}, batch ${position.batch}/${stepsPerEpoch}. Checkpoint: ${ckptPath}\nResume with: tsx src/apps/train.ts --resume ${ckptPath}\n`);
+        return 130;
+      }
+    }
+    progress.done();
+    position.seconds += (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    const record: EpochRecord = {
+      epoch: epoch + 1,
+      trainLoss: position.lossSum / position.seen,
+      trainAccuracy: position.correct / position.seen,
+      validationAccuracy: validation ? evaluate(params, validation) : null,
+      testAccuracy: evaluate(params, test),
+      seconds: position.seconds,
+      learningRate: schedule(Math.max(0, (state.step ?? 1) - 1)),
+    };
+    history.push(record);
+    if (json) process.stdout.write(`${JSON.stringify({ type: "epoch", ...record })}\n`);
+    say(
+      `Epoch ${String(epoch + 1).padStart(2)}/${config.epochs} | Train Loss ${record.trainLoss.toFixed(4)} | Train Acc ${percent(record.trainAccuracy)} | ` +
+      `Val Acc ${record.validationAccuracy === null ? "  n/a" : percent(record.validationAccuracy)} | Test Acc ${percent(record.testAccuracy)} | ${record.seconds.toFixed(1)}s`,
+    );
+    position = { epoch: epoch + 1, batch: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+    saveCheckpoint(); // after every epoch: the run can continue from here
+  }
+  process.off("SIGINT", onSigint);
+
+  // ---- final evaluation, model file, report ------------------------------------------------
+  const testLogits = net.apply(params, test.x);
+  const predicted = argmax(testLogits, -1);
+  const correct = predicted.reduce((n, p, i) => n + (p === test.labels[i] ? 1 : 0), 0);
+  const testAccuracy = correct / test.size;
+  const matrix = confusionMatrix(predicted, test.labels, 10);
+  writeFileAtomic(out, modelToBytes(params as unknown as MlpParams, {
+    architecture: sizes,
+    activation: config.activation,
+    normalization: "x / 255 (pixels scaled to [0, 1]), images flattened row-major to 784",
+    seed: config.seed,
+    epochs: config.epochs,
+    testAccuracy,
+    ...(config.dropout > 0 && { dropout: config.dropout }),
+  }));
+  const reportPath = join(dirname(out), `${basename(out, ".safetensors")}-report.html`);
+  writeReport(reportPath, { history, matrix, title: `MNIST MLP [${sizes.join(", ")}], ${config.optimizer} lr ${config.lr}, batch ${config.batchSize}`, testAccuracy, correct, total: test.size });
+
+  if (json) {
+    // Peak resident memory of the whole run, for the benchmark (resourceUsage reports kilobytes).
+    const peakRssMB = process.resourceUsage().maxRSS / 1024;
+    process.stdout.write(`${JSON.stringify({ type: "final", testAccuracy, correct, total: test.size, confusionMatrix: matrix, model: out, checkpoint: ckptPath, report: reportPath, peakRssMB })}\n`);
+  } else {
+    const show = (line = "") => process.stdout.write(`${line}\n`);
+    if (!quiet) show();
+    show(`Final test accuracy: ${percent(testAccuracy, 2)} (${grouped(correct)}/${grouped(test.size)} correct)`);
+    if (!quiet) {
+      show();
+      show("Confusion matrix (rows: true digit, columns: predicted digit)");
+      show(`       ${matrix.map((_, j) => String(j).padStart(5)).join("")}`);
+      matrix.forEach((row, i) => show(`  ${String(i).padStart(3)}  ${row.map((c) => String(c).padStart(5)).join("")}`));
+      show();
+      show(`Model saved to ${out}`);
+      show(`Checkpoint: ${ckptPath}`);
+      show(`Report: ${reportPath}`);
+    }
+  }
+  return 0;
+};
+
+runMain(main, USAGE);
