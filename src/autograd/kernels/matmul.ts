@@ -1,51 +1,27 @@
 // Matrix products over row-major typed arrays. C[m,n] = op(A) . op(B) where op transposes when
 // asked, so the gradients dA = G.B^T and dB = A^T.G need no explicit transpose copies.
+// float32 runs on WebAssembly SIMD (./wasm), which skips the zero entries of A; float64 (for
+// gradchecks), and any engine without WebAssembly SIMD, use the plain loops of ./reference.ts,
+// which define the results. Each returns a new array of a's type.
 
 import type { TypedArray } from "../tensor.ts";
-import { like } from "./elementwise.ts";
+import * as reference from "./reference.ts";
+import { simd } from "./wasm/index.ts";
 
-/** C = A[m,k] . B[k,n] (i-k-j order: the inner loop walks rows of B and C contiguously). */
-export const matmulNN = (a: TypedArray, b: TypedArray, m: number, k: number, n: number): TypedArray => {
-  const c = like(a, m * n);
-  for (let i = 0; i < m; i++) {
-    const ci = i * n;
-    for (let p = 0; p < k; p++) {
-      const aip = a[i * k + p]!;
-      if (aip === 0) continue; // zero inputs (most MNIST pixels, half of ReLU outputs) add nothing
-      const bp = p * n;
-      for (let j = 0; j < n; j++) c[ci + j] = c[ci + j]! + aip * b[bp + j]!;
-    }
-  }
-  return c;
-};
+/** C = A[m,k] . B[k,n]. */
+export const matmulNN = (a: TypedArray, b: TypedArray, m: number, k: number, n: number): TypedArray =>
+  simd !== null && a instanceof Float32Array && b instanceof Float32Array
+    ? simd.matmulNN(a, b, m, k, n)
+    : reference.matmulNN(a, b, m, k, n);
 
 /** C = A[m,k] . B^T where B is stored [n,k] (dot products of rows). */
-export const matmulNT = (a: TypedArray, b: TypedArray, m: number, k: number, n: number): TypedArray => {
-  const c = like(a, m * n);
-  for (let i = 0; i < m; i++) {
-    const ai = i * k;
-    for (let j = 0; j < n; j++) {
-      const bj = j * k;
-      let s = 0;
-      for (let p = 0; p < k; p++) s += a[ai + p]! * b[bj + p]!;
-      c[i * n + j] = s;
-    }
-  }
-  return c;
-};
+export const matmulNT = (a: TypedArray, b: TypedArray, m: number, k: number, n: number): TypedArray =>
+  simd !== null && a instanceof Float32Array && b instanceof Float32Array
+    ? simd.matmulNT(a, b, m, k, n)
+    : reference.matmulNT(a, b, m, k, n);
 
 /** C = A^T . B where A is stored [k,m] and B is [k,n] (a sum of outer products of rows). */
-export const matmulTN = (a: TypedArray, b: TypedArray, m: number, k: number, n: number): TypedArray => {
-  const c = like(a, m * n);
-  for (let p = 0; p < k; p++) {
-    const ap = p * m;
-    const bp = p * n;
-    for (let i = 0; i < m; i++) {
-      const api = a[ap + i]!;
-      if (api === 0) continue;
-      const ci = i * n;
-      for (let j = 0; j < n; j++) c[ci + j] = c[ci + j]! + api * b[bp + j]!;
-    }
-  }
-  return c;
-};
+export const matmulTN = (a: TypedArray, b: TypedArray, m: number, k: number, n: number): TypedArray =>
+  simd !== null && a instanceof Float32Array && b instanceof Float32Array
+    ? simd.matmulTN(a, b, m, k, n)
+    : reference.matmulTN(a, b, m, k, n);

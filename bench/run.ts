@@ -1,0 +1,118 @@
+// npm run bench: every speed and memory figure of the project, measured on this machine, beside
+// the seed's textbook NumPy implementation of the same recipe (bench/reference/mlp_numpy.py).
+//
+//   npm run bench                 # everything (about two minutes)
+//   npm run bench -- --skip-train # kernels, one step, inference only
+//
+// Numbers in the README come from this output.
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { argmax, random, valueAndGradAux, watch, type Tensor } from "../src/autograd/index.ts";
+import { treeMap } from "../src/autograd/tree.ts";
+import { allExamples, batches, loadMnist, splitTrainValidation } from "../src/data/index.ts";
+import { mlp, sgd, softmaxCrossEntropy, type Params } from "../src/nn/index.ts";
+import { formatKernelRows, kernelBenchmarks, timePerCall } from "./kernels.ts";
+
+const { values: flags } = parseArgs({
+  options: { "skip-train": { type: "boolean" }, "skip-numpy": { type: "boolean" }, epochs: { type: "string", default: "10" } },
+});
+const epochs = Number(flags.epochs);
+const root = new URL("..", import.meta.url).pathname;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ms = (x: number) => `${x.toFixed(3)} ms`;
+
+console.log(`Machine: ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, Node ${process.version}`);
+console.log();
+
+// ---- kernels ------------------------------------------------------------------------------------
+console.log("Matrix products at the MLP's shapes (batch 64), median per call:");
+console.log(formatKernelRows(kernelBenchmarks()));
+console.log();
+
+// ---- data ---------------------------------------------------------------------------------------
+console.log("Data (bench/data.ts): loading MNIST, and Uint8 pixels scaled per batch vs a float32 copy");
+await import("./data.ts");
+console.log();
+
+// ---- one training step and inference --------------------------------------------------------------
+const mnist = loadMnist();
+const net = mlp([784, 128, 64, 10]);
+const params = net.init(random.key(42)).params;
+const optimizer = sgd({ learningRate: 0.1 });
+const state = optimizer.init(params);
+const batch = batches(mnist.train, { batchSize: 64, key: random.key(1) }).next().value!;
+const step = valueAndGradAux((p: Params, x: Tensor, labels: Uint8Array) => {
+  const logits = net.apply(p, x);
+  return [softmaxCrossEntropy(logits, labels), logits] as const;
+});
+const stepMs = timePerCall(() => {
+  const { grads } = step(params, batch.x, batch.labels);
+  optimizer.update(grads, state, params);
+}, 9, 200);
+const forwardMs = timePerCall(() => net.apply(params, batch.x), 9, 100);
+const watched = treeMap(params, watch);
+const recordingMs = timePerCall(() => net.apply(watched, batch.x), 9, 100);
+console.log("Training step of [784, 128, 64, 10] at batch 64 (forward, backward, SGD update), median:");
+console.log(`  one step                        ${ms(stepMs)}   (${(844 * stepMs / 1000).toFixed(2)} s for the 844 steps of an epoch)`);
+console.log(`  forward only, constants         ${ms(forwardMs)}   (no graph recorded)`);
+console.log(`  forward only, recording graph   ${ms(recordingMs)}   (parameters watched: the graph costs ${ms(recordingMs - forwardMs)})`);
+
+const test = allExamples(mnist.test);
+const evalMs = timePerCall(() => argmax(net.apply(params, test.x), -1), 7, 300);
+const one = allExamples(mnist.test, Int32Array.of(0)).x;
+const latencyMs = timePerCall(() => argmax(net.apply(params, one), -1), 9, 200);
+console.log("Inference with constant parameters:");
+console.log(`  10,000 test images at once      ${ms(evalMs)}   (${Math.round(10000 / (evalMs / 1000)).toLocaleString("en-US")} images/s)`);
+console.log(`  batch-1 prediction latency      ${(latencyMs * 1000).toFixed(2)} µs`);
+console.log();
+
+// ---- the full default training run, and the NumPy reference ---------------------------------------
+interface Run { epochSeconds: number[]; testAccuracy: number; peakRssMB?: number; imagesPerSecond?: number }
+
+const ours = (): Run | string => {
+  const out = join(mkdtempSync(join(tmpdir(), "bench-")), "model.safetensors");
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/apps/train.ts", "--json", "--epochs", String(epochs), "--out", out], { cwd: root, encoding: "utf8" });
+  if (r.status !== 0) return `train.ts failed (${r.status}): ${r.stderr.slice(-500)}`;
+  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const final = lines.find((l) => l.type === "final");
+  return { epochSeconds: lines.filter((l) => l.type === "epoch").map((l) => l.seconds), testAccuracy: final.testAccuracy, peakRssMB: final.peakRssMB };
+};
+
+const numpy = (threads: string | null): Run | string => {
+  const env = { ...process.env };
+  if (threads !== null) env.OPENBLAS_NUM_THREADS = threads;
+  else delete env.OPENBLAS_NUM_THREADS;
+  const r = spawnSync("python3", ["bench/reference/mlp_numpy.py", "--epochs", String(epochs)], { cwd: root, encoding: "utf8", env });
+  if (r.error) return `python3 could not start (${r.error.message})`;
+  if (r.status !== 0) return `the NumPy reference failed: ${r.stderr.trim().split("\n").slice(-1)[0]}`;
+  const j = JSON.parse(r.stdout.trim().split("\n").slice(-1)[0]!);
+  return { epochSeconds: j.epochSeconds, testAccuracy: j.testAccuracy, imagesPerSecond: j.testImagesPerSecond };
+};
+
+if (!flags["skip-train"]) {
+  console.log(`Full training run, the seed's recipe (${epochs} epochs, 54,000 training images, SGD 0.1, batch 64), run back to back:`);
+  const rows: [string, Run | string][] = [["this project (tsx src/apps/train.ts)", ours()]];
+  if (!flags["skip-numpy"]) {
+    rows.push(["NumPy reference, OPENBLAS_NUM_THREADS=1", numpy("1")]);
+    rows.push(["NumPy reference, default threads", numpy(null)]);
+  }
+  const base = rows.find(([name]) => name.includes("THREADS=1"))?.[1];
+  const ourRun = rows[0]![1];
+  console.log("| implementation | s/epoch (training only, median) | test accuracy | ratio to NumPy 1 thread |");
+  console.log("|---|---|---|---|");
+  for (const [name, run] of rows) {
+    if (typeof run === "string") {
+      console.log(`| ${name} | could not run: ${run} | | |`);
+      continue;
+    }
+    const s = median(run.epochSeconds);
+    const ratio = typeof base === "object" ? (s / median(base.epochSeconds)).toFixed(2) : "n/a";
+    console.log(`| ${name} | ${s.toFixed(3)} | ${(100 * run.testAccuracy).toFixed(2)}% | ${ratio} |`);
+  }
+  if (typeof ourRun === "object" && ourRun.peakRssMB !== undefined) console.log(`Peak RSS of the training run: ${ourRun.peakRssMB.toFixed(0)} MB`);
+  if (typeof base === "object" && base.imagesPerSecond) console.log(`NumPy (1 thread) inference on the 10,000 test images: ${Math.round(base.imagesPerSecond).toLocaleString("en-US")} images/s`);
+}

@@ -1,0 +1,144 @@
+// AssemblyScript, compiled to WebAssembly by ../build.ts (not TypeScript: tsconfig excludes this folder).
+//
+// Float32 matrix products over row-major matrices in linear memory, with 128-bit SIMD (f32x4).
+// Every pointer is a byte offset chosen by the TypeScript side (../index.ts), which copies the
+// operands in, calls one of the exported functions, and copies the result out.
+//
+// The one inner loop: row i of C is sum_p A[i,p] * (row p of B), done for two rows i, i + 1 at
+// once so that each f32x4 load of B feeds two multiply-adds. The p where A[i,p] or A[i+1,p] is
+// nonzero are first listed, so the zeros (~80% of MNIST pixels, about half of ReLU outputs and of
+// their gradients) cost a compare each and no arithmetic. The sum then walks the list once per 16
+// columns of C, holding those columns of both rows in eight f32x4 registers.
+// NOTE: where B holds Infinity or NaN, a zero A[i,p] contributes 0 when skipped but NaN (0 * Inf)
+// when its pair A[i+1,p] is not zero; only a diverged run has such weights.
+
+/**
+ * List the p where row i or row i + 1 of op(A) is nonzero, as 16-byte entries
+ * (address of row p of B, A[i,p], A[i+1,p], unused). Element p of row i is at src + p * stride and
+ * of row i + 1 at src + next + p * stride. Branch-free: every entry is written, and the cursor moves
+ * on only past nonzeros (NaN counts as nonzero, so it propagates). Returns how many.
+ */
+@inline
+function listNonzeros(src: usize, next: usize, stride: usize, count: i32, bBase: usize, rowBytes: usize, list: usize): i32 {
+  let nnz: i32 = 0;
+  let row = bBase;
+  for (let p: i32 = 0; p < count; p++) {
+    const v0 = load<f32>(src);
+    const v1 = load<f32>(src + next);
+    const entry = list + (<usize>nnz << 4);
+    store<u32>(entry, <u32>row);
+    store<f32>(entry, v0, 4);
+    store<f32>(entry, v1, 8);
+    nnz += i32(v0 != 0) | i32(v1 != 0);
+    src += stride;
+    row += rowBytes;
+  }
+  return nnz;
+}
+
+/**
+ * Rows c0[0..n) and c1[0..n) of C: the sums over the listed entries of A[i,p] * (row p of B) and
+ * A[i+1,p] * (row p of B). Each load of B feeds both rows; 16 columns of both rows are held in
+ * eight f32x4 registers (V8 has 15 for SIMD on x64: more accumulators spill).
+ */
+function sumRows(list: usize, nnz: i32, c0: usize, c1: usize, n: i32): void {
+  const end = list + (<usize>nnz << 4);
+  let j: i32 = 0;
+  for (; j + 16 <= n; j += 16) {
+    const col = <usize>j << 2;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+    for (let e = list; e < end; e += 16) {
+      const r = <usize>load<u32>(e) + col;
+      const s = v128.load32_splat(e, 4);
+      const t = v128.load32_splat(e, 8);
+      let x = v128.load(r);
+      a0 = f32x4.add(a0, f32x4.mul(s, x));
+      b0 = f32x4.add(b0, f32x4.mul(t, x));
+      x = v128.load(r, 16);
+      a1 = f32x4.add(a1, f32x4.mul(s, x));
+      b1 = f32x4.add(b1, f32x4.mul(t, x));
+      x = v128.load(r, 32);
+      a2 = f32x4.add(a2, f32x4.mul(s, x));
+      b2 = f32x4.add(b2, f32x4.mul(t, x));
+      x = v128.load(r, 48);
+      a3 = f32x4.add(a3, f32x4.mul(s, x));
+      b3 = f32x4.add(b3, f32x4.mul(t, x));
+    }
+    v128.store(c0 + col, a0);
+    v128.store(c0 + col, a1, 16);
+    v128.store(c0 + col, a2, 32);
+    v128.store(c0 + col, a3, 48);
+    v128.store(c1 + col, b0);
+    v128.store(c1 + col, b1, 16);
+    v128.store(c1 + col, b2, 32);
+    v128.store(c1 + col, b3, 48);
+  }
+  // The last 0 to 15 columns: 4 at a time, then singles.
+  for (; j + 4 <= n; j += 4) {
+    const col = <usize>j << 2;
+    let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+    for (let e = list; e < end; e += 16) {
+      const x = v128.load(<usize>load<u32>(e) + col);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(e, 4), x));
+      b0 = f32x4.add(b0, f32x4.mul(v128.load32_splat(e, 8), x));
+    }
+    v128.store(c0 + col, a0);
+    v128.store(c1 + col, b0);
+  }
+  for (; j < n; j++) {
+    const col = <usize>j << 2;
+    let a0: f32 = 0, b0: f32 = 0;
+    for (let e = list; e < end; e += 16) {
+      const x = load<f32>(<usize>load<u32>(e) + col);
+      a0 += load<f32>(e, 4) * x;
+      b0 += load<f32>(e, 8) * x;
+    }
+    store<f32>(c0 + col, a0);
+    store<f32>(c1 + col, b0);
+  }
+}
+
+/**
+ * C[m,n] = op(A) . B[k,n], two rows of C at a time, where element p of row i of op(A) is at
+ * a + i * rowStep + p * stride. With m odd, the last row is paired with itself and its twin is
+ * written to `spare` (n floats of scratch). `list` is scratch for k entries of 16 bytes.
+ */
+function product(a: usize, rowStep: usize, stride: usize, b: usize, c: usize, list: usize, spare: usize, m: i32, k: i32, n: i32): void {
+  const rowBytes = <usize>n << 2;
+  for (let i: i32 = 0; i < m; i += 2) {
+    const src = a + <usize>i * rowStep;
+    const c0 = c + <usize>i * rowBytes;
+    const last = i + 1 === m;
+    const nnz = listNonzeros(src, last ? 0 : rowStep, stride, k, b, rowBytes, list);
+    sumRows(list, nnz, c0, last ? spare : c0 + rowBytes, n);
+  }
+}
+
+/** C[m,n] = A[m,k] . B[k,n]. */
+export function matmulNN(a: usize, b: usize, c: usize, list: usize, spare: usize, m: i32, k: i32, n: i32): void {
+  product(a, <usize>k << 2, 4, b, c, list, spare, m, k, n);
+}
+
+/** C[m,n] = A^T . B with A stored [k,m] and B [k,n]: row i of A^T is column i of A. */
+export function matmulTN(a: usize, b: usize, c: usize, list: usize, spare: usize, m: i32, k: i32, n: i32): void {
+  product(a, 4, <usize>m << 2, b, c, list, spare, m, k, n);
+}
+
+/**
+ * C[m,n] = A[m,k] . B^T with B stored [n,k]: B is first transposed into `bt` ([k,n], scratch), so
+ * this is matmulNN and the zeros of A (the gradient of a ReLU layer) are skipped here too.
+ */
+export function matmulNT(a: usize, b: usize, c: usize, list: usize, spare: usize, bt: usize, m: i32, k: i32, n: i32): void {
+  const rowBytes = <usize>n << 2;
+  for (let j: i32 = 0; j < n; j++) {
+    let src = b + ((<usize>j * <usize>k) << 2);
+    let dst = bt + (<usize>j << 2);
+    for (let p: i32 = 0; p < k; p++) {
+      store<f32>(dst, load<f32>(src));
+      src += 4;
+      dst += rowBytes;
+    }
+  }
+  matmulNN(a, bt, c, list, spare, m, k, n);
+}
