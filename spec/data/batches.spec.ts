@@ -15,6 +15,7 @@ import {
 } from "../../src/data/batches.ts";
 import { DataError } from "../../src/data/idx.ts";
 import type { Examples } from "../../src/data/mnist.ts";
+import { thrownBy } from "../thrown.ts";
 
 // Data-specific arbitraries: a small set of examples, and batch settings for it.
 const examples = (maxCount = 40): fc.Arbitrary<Examples> =>
@@ -40,15 +41,7 @@ const isPermutationOf = (xs: ArrayLike<number>, of: ArrayLike<number>): boolean 
 };
 const concatIndices = (bs: Batch[]): number[] => bs.flatMap((b) => Array.from(b.indices));
 
-const errorOf = (f: () => unknown): DataError => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DataError) return e;
-    throw e;
-  }
-  throw new Error("expected a DataError, nothing was thrown");
-};
+const errorOf = (f: () => unknown): DataError => thrownBy(f, DataError);
 
 describe("normalize", () => {
   it("maps every byte b to float32(b / 255), so 0 -> 0 and 255 -> 1", () => {

@@ -5,6 +5,7 @@ import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { DataError, encodeIdx, IDX_TYPES, type IdxArray, type IdxData, type IdxType, isGzip, parseIdx, readIdx, writeIdx } from "../../src/data/idx.ts";
+import { thrownBy } from "../thrown.ts";
 
 // Data-specific arbitraries: an IDX array of any element type with small dimensions.
 const valuesOf: Record<IdxType, fc.Arbitrary<number>> = {
@@ -63,15 +64,7 @@ const concat = (...parts: Uint8Array[]): Uint8Array => {
   return out;
 };
 
-const errorOf = (f: () => unknown): DataError => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DataError) return e;
-    throw e;
-  }
-  throw new Error("expected a DataError, nothing was thrown");
-};
+const errorOf = (f: () => unknown): DataError => thrownBy(f, DataError);
 
 const dir = mkdtempSync(join(tmpdir(), "idx-spec-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

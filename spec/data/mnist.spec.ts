@@ -4,16 +4,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DataError, writeIdx } from "../../src/data/idx.ts";
 import { candidateNames, findMnist, installedMnistDir, loadMnist, type Mnist, MNIST_FILES, type SearchPlaces } from "../../src/data/mnist.ts";
+import { thrownBy } from "../thrown.ts";
 
-const errorOf = (f: () => unknown): DataError => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DataError) return e;
-    throw e;
-  }
-  throw new Error("expected a DataError, nothing was thrown");
-};
+const errorOf = (f: () => unknown): DataError => thrownBy(f, DataError);
 
 const classCounts = (labels: Uint8Array): number[] => {
   const counts = new Array<number>(10).fill(0);
