@@ -1,0 +1,169 @@
+// End-to-end: predict.ts run as a user runs it, with a small model trained here and real MNIST test
+// digits written out as pictures.
+
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { random, tensor } from "../../src/autograd/index.ts";
+import { asciiArt, createImage, loadMnist, modelFromBytes, modelToBytes, renderDigit, writePng, type MlpParams } from "../../src/data/index.ts";
+import { mlp, softmax } from "../../src/nn/index.ts";
+import { runApp } from "./run-app.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "predict-spec-"));
+const model = join(dir, "small.safetensors");
+const DIGITS = [0, 1, 2, 3, 4, 7, 11, 18]; // test-set indices
+const png = (i: number) => join(dir, `test-${i}.png`);
+
+interface JsonResult {
+  file: string;
+  prediction?: number;
+  confidence?: number;
+  probabilities?: number[];
+  steps?: string[];
+  error?: string;
+}
+const parse = (stdout: string): { model: string; results: JsonResult[] } => JSON.parse(stdout);
+
+let pixels: (i: number) => Float32Array;
+let direct: (i: number) => number[];
+
+beforeAll(() => {
+  const trained = runApp("train.ts", ["--limit", "6000", "--epochs", "2", "--out", model, "--quiet"]);
+  expect(trained.status, trained.stderr).toBe(0);
+  const test = loadMnist().test;
+  pixels = (i) => Float32Array.from(test.images.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
+  const { params, config } = modelFromBytes(readFileSync(model), "small");
+  const net = mlp(config.architecture, { activation: config.activation });
+  direct = (i) => Array.from(softmax(net.apply(params, tensor(pixels(i), [1, 784]))).data);
+  // Each digit exactly as MNIST stores it: 28x28, white ink on black, grey level round(255 v).
+  for (const i of DIGITS) writePng(png(i), renderDigit(pixels(i)));
+});
+
+describe("predict.ts on MNIST test digits written out as PNG", () => {
+  it("gives the prediction, and nearly the probabilities, that the network gives for the array itself", () => {
+    const r = runApp("predict.ts", ["--model", model, "--json", "--image", ...DIGITS.map(png)]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const { results } = parse(r.stdout);
+    expect(results.map((x) => x.file)).toEqual(DIGITS.map(png));
+    DIGITS.forEach((i, k) => {
+      const expected = direct(i);
+      const got = results[k]!;
+      expect(got.prediction).toBe(expected.indexOf(Math.max(...expected)));
+      expect(got.probabilities).toHaveLength(10);
+      got.probabilities!.forEach((p, d) => expect(Math.abs(p - expected[d]!)).toBeLessThan(0.01));
+      expect(got.confidence).toBe(got.probabilities![got.prediction!]);
+      expect(got.steps![0]).toBe("decoded PNG 28x28");
+    });
+  });
+
+  it("--show prints the 28x28 the network saw as 28 lines of text art: here the digit itself", () => {
+    const r = runApp("predict.ts", ["--model", model, "--show", "--image", png(0)]);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split("\n");
+    const from = lines.indexOf("What the network saw (28x28):") + 1;
+    expect(from).toBeGreaterThan(0);
+    const art = lines.slice(from, from + 28);
+    expect(art.every((l) => l.length === 56)).toBe(true);
+    expect(lines[from + 28]).toMatch(/^Prediction: \d \(Confidence: \d+\.\d%\)$/);
+    expect(art.join("\n")).toBe(asciiArt(pixels(0))); // preprocessing gave back MNIST's own picture
+  });
+
+  it("prints one block per picture, files and folders alike, then a summary line per picture", () => {
+    const folder = join(dir, "folder");
+    mkdirSync(folder);
+    for (const i of [2, 3]) copyFileSync(png(i), join(folder, `digit-${i}.png`));
+    writeFileSync(join(folder, "README.txt"), "not a picture: left out of the folder's pictures");
+    const r = runApp("predict.ts", ["--model", model, "--image", png(0), folder]);
+    expect(r.status).toBe(0);
+    const blocks = r.stdout.split("\n").filter((l) => l.startsWith("== "));
+    expect(blocks).toEqual([`== ${png(0)}`, `== ${join(folder, "digit-2.png")}`, `== ${join(folder, "digit-3.png")}`]);
+    expect(r.stdout.match(/^Prediction: \d \(Confidence: \d+\.\d%\)$/gm)).toHaveLength(3);
+    expect(r.stdout).toMatch(/^  7 +\d+\.\d% +#*\s*(<- prediction)?$/m); // the probability bars
+    expect(r.stdout).toContain("Summary: 3 pictures, 3 predicted, 0 failed");
+    const expected = [0, 2, 3].map((i) => direct(i)).map((p) => p.indexOf(Math.max(...p)));
+    expect(r.stdout).toContain(`  ${join(folder, "digit-3.png")}: ${expected[2]} (`);
+  });
+});
+
+describe("predict.ts with pictures it cannot read", () => {
+  // One good digit among a missing file, a text file named .png, a blank picture and a large one.
+  const bad = {
+    missing: join(dir, "missing.png"),
+    text: join(dir, "notes.png"),
+    blank: join(dir, "blank.png"),
+    large: join(dir, "large.png"),
+  };
+  beforeAll(() => {
+    writeFileSync(bad.text, "these are my notes, not a picture\n");
+    writePng(bad.blank, createImage(60, 40, [255, 255, 255]));
+    writePng(bad.large, renderDigit(pixels(4), { scale: 4, invert: true })); // 112 x 112 = 12,544 pixels
+  });
+  const args = () => ["--model", model, "--max-pixels", "5000", "--image", bad.missing, bad.text, png(7), bad.blank, bad.large];
+
+  it("--json: gives each its own clear error, still predicts the good one, and exits 1", () => {
+    const r = runApp("predict.ts", [...args(), "--json"]);
+    expect(r.status).toBe(1);
+    const { results } = parse(r.stdout);
+    expect(results.map((x) => x.file)).toEqual([bad.missing, bad.text, png(7), bad.blank, bad.large]);
+    expect(results[0]!.error).toBe(`${bad.missing}: no such file; expected the path of a PNG or JPEG image`);
+    expect(results[1]!.error).toMatch(/notes\.png: not a PNG or JPEG image \(starts with bytes 74 68 65 73/);
+    expect(results[2]!.error).toBeUndefined();
+    const expected = direct(7);
+    expect(results[2]!.prediction).toBe(expected.indexOf(Math.max(...expected)));
+    expect(results[3]!.error).toMatch(/blank\.png: no ink found/);
+    expect(results[4]!.error).toMatch(/large\.png: image too large: 112x112 = 0\.0 megapixels, above the limit .*maxPixels = 5000/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(4); // one "error:" line per failed picture
+    expect(r.stderr).toMatch(/^error: .*missing\.png: no such file/m);
+  });
+
+  it("as text: an error line in each failed block, and a summary counting them", () => {
+    const r = runApp("predict.ts", args());
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`== ${bad.blank}\nerror: ${bad.blank}: no ink found`);
+    expect(r.stdout).toContain("Summary: 5 pictures, 1 predicted, 4 failed");
+    expect(r.stdout).toContain(`  ${bad.large}: failed`);
+    expect(r.stdout.match(/^Prediction: /gm)).toHaveLength(1);
+  });
+});
+
+describe("predict.ts with a model it cannot use", () => {
+  it("a model for other data ([100, 10]) is refused naming its architecture, and nothing is predicted (exit 1)", () => {
+    const other = join(dir, "other.safetensors");
+    const { params } = mlp([100, 10]).init(random.key(0), [100]);
+    writeFileSync(other, modelToBytes(params as unknown as MlpParams, { architecture: [100, 10], activation: "relu", normalization: "x / 255" }));
+    const r = runApp("predict.ts", ["--model", other, "--image", png(0)]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("the model's architecture [100, 10] takes 100 inputs and gives 10 classes; expected 784 inputs (28x28 pixels) and 10 classes");
+  });
+
+  it("a truncated model file and a missing one are refused with what is wrong (exit 1)", () => {
+    const cut = join(dir, "cut.safetensors");
+    writeFileSync(cut, readFileSync(model).subarray(0, 2000));
+    const truncated = runApp("predict.ts", ["--model", cut, "--image", png(0)]);
+    expect(truncated.status).toBe(1);
+    expect(truncated.stderr).toMatch(/^error: .*cut\.safetensors: .*(truncated|ends|bytes)/m);
+    const missing = runApp("predict.ts", ["--model", join(dir, "nope.safetensors"), "--image", png(0)]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("nope.safetensors: no such model file");
+  });
+});
+
+describe("predict.ts command-line mistakes (exit 2, with the usage)", () => {
+  it("no picture, an empty folder, or a bad --max-pixels", () => {
+    const none = runApp("predict.ts", ["--model", model]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain("--image: no picture given");
+    expect(none.stderr).toContain("Usage: tsx src/apps/predict.ts");
+    const emptyFolder = join(dir, "empty");
+    mkdirSync(emptyFolder);
+    const empty = runApp("predict.ts", ["--model", model, "--image", emptyFolder]);
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain(`the folder ${emptyFolder} holds no .png, .jpg or .jpeg files`);
+    const max = runApp("predict.ts", ["--model", model, "--max-pixels", "0", "--image", png(0)]);
+    expect(max.status).toBe(2);
+    expect(max.stderr).toContain('--max-pixels: "0" is not accepted: expected an integer >= 1');
+  });
+});

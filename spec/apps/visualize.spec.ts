@@ -1,0 +1,170 @@
+// End-to-end: visualize.ts run as a user runs it, on a small model trained here ([784, 32, 10]),
+// so the first-layer grid is 8 x 4 rather than the default model's 16 x 8.
+
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { allExamples, countColors, decodeImage, loadMnist, modelFromBytes, type Image } from "../../src/data/index.ts";
+import { mlp } from "../../src/nn/index.ts";
+import { runApp, type AppResult } from "./run-app.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "visualize-spec-"));
+const model = join(dir, "small.safetensors");
+const out = join(dir, "pictures");
+const FILES = ["weights_layer1.png", "weight_histogram.png", "confusion_matrix.png", "misclassified.png", "activation_max.png"];
+
+const picture = (name: string): Image => decodeImage(readFileSync(join(out, name)), name);
+/** Pixels clearly red (positive weights) and clearly blue (negative weights). */
+const redsAndBlues = (img: Image): { red: number; blue: number } => {
+  let red = 0, blue = 0;
+  for (let i = 0; i < img.rgba.length; i += 4) {
+    if (img.rgba[i]! - img.rgba[i + 2]! > 60) red++;
+    if (img.rgba[i + 2]! - img.rgba[i]! > 60) blue++;
+  }
+  return { red, blue };
+};
+const line = (stdout: string, start: string): string => stdout.split("\n").map((l) => l.trim()).find((l) => l.startsWith(start)) ?? `(no line starting "${start}")`;
+
+describe("visualize.ts, run on a small model ([784, 32, 10], 2 epochs on 6,000 examples)", () => {
+  let run: AppResult;
+  beforeAll(() => {
+    const trained = runApp("train.ts", ["--limit", "6000", "--epochs", "2", "--hidden", "32", "--out", model, "--quiet"]);
+    expect(trained.status, trained.stderr).toBe(0);
+    run = runApp("visualize.ts", ["--model", model, "--out", out, "--steps", "50"]);
+  });
+
+  it("exits with status 0 and lists the five pictures it saved", () => {
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`Saved to ${out}/:`);
+    for (const name of FILES) expect(run.stdout).toMatch(new RegExp(`^  ${name.replace(".", "\\.")}  `, "m"));
+    expect(readdirSync(out).sort()).toEqual([...FILES].sort()); // and nothing half-written beside them
+  });
+
+  it("draws the 32 first-layer neurons as an 8 x 4 grid of 28x28 tiles at 2x, in blue and red", () => {
+    const img = picture("weights_layer1.png");
+    expect(img.width).toBe(8 * 56 + 9 * 2); // 8 tiles of 56 pixels and 9 gaps of 2
+    expect(img.height).toBeGreaterThan(4 * 56);
+    expect(img.height).toBeLessThan(5 * 56 + 40);
+    expect(countColors(img)).toBeGreaterThan(200);
+    const { red, blue } = redsAndBlues(img);
+    expect(red).toBeGreaterThan(2000);
+    expect(blue).toBeGreaterThan(2000);
+    expect(run.stdout).toContain("the 32 first-layer neurons' weights as 28x28 tiles, 8 x 4");
+  });
+
+  it("stacks one 760 x 240 histogram per layer under a title", () => {
+    const img = picture("weight_histogram.png");
+    expect(img.width).toBe(760);
+    expect(img.height).toBe(34 + 2 * 240 + 12); // title bar, two histograms, one gap
+    expect(countColors(img)).toBeGreaterThan(3);
+    expect(run.stdout).toContain("the distribution of the weights of each of the 2 layers");
+  });
+
+  it("draws the confusion matrix as a 10 x 10 heat map of 40-pixel cells with counts", () => {
+    const img = picture("confusion_matrix.png");
+    expect(img.width).toBeGreaterThanOrEqual(400);
+    expect(img.height).toBeGreaterThanOrEqual(400);
+    expect(countColors(img)).toBeGreaterThan(10);
+  });
+
+  it("shows the 60 most confident mistakes, 10 a row at 3x, and activation maximization as 5 x 2 tiles at 4x", () => {
+    const mistakes = picture("misclassified.png");
+    expect(mistakes.width).toBe(10 * 84 + 11 * 4);
+    expect(mistakes.height).toBeGreaterThan(6 * 84);
+    expect(countColors(mistakes)).toBeGreaterThan(50);
+    const best = picture("activation_max.png");
+    expect(best.width).toBe(5 * 112 + 6 * 4);
+    expect(best.height).toBeGreaterThan(2 * 112);
+    expect(countColors(best)).toBeGreaterThan(20);
+  });
+
+  describe("prints observations equal to values computed here from the model file and the test set", () => {
+    let truth: { accuracyLine: string; counts: number[][]; correct: number; weights: Float32Array; norms: number[] };
+    beforeAll(() => {
+      const { params, config } = modelFromBytes(readFileSync(model), "small");
+      const test = allExamples(loadMnist().test);
+      const logits = mlp(config.architecture).apply(params, test.x);
+      const counts = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
+      for (let i = 0; i < test.size; i++) {
+        const row = Array.from(logits.data.subarray(i * 10, (i + 1) * 10));
+        counts[test.labels[i]!]![row.indexOf(Math.max(...row))]!++;
+      }
+      const correct = counts.reduce((s, r, c) => s + r[c]!, 0);
+      const weights = params.dense1!.weight.data as Float32Array;
+      const norms = Array.from({ length: 32 }, (_, j) => Math.hypot(...Array.from({ length: 784 }, (_, i) => weights[i * 32 + j]!)));
+      truth = { accuracyLine: `test accuracy: ${((100 * correct) / 10000).toFixed(2)}% (${correct.toLocaleString("en-US")}/10,000 correct)`, counts, correct, weights, norms };
+    });
+
+    it("the test accuracy, and the number of mistakes the misclassified picture is drawn from", () => {
+      expect(line(run.stdout, "test accuracy")).toBe(truth.accuracyLine);
+      expect(run.stdout).toContain(`the 60 most confident of the ${(10000 - truth.correct).toLocaleString("en-US")} misclassified test digits`);
+    });
+
+    it("the most confused pair: the largest count off the diagonal", () => {
+      let best = { t: 0, p: 0, n: -1 };
+      truth.counts.forEach((row, t) => row.forEach((n, p) => (t !== p && n > best.n ? (best = { t, p, n }) : null)));
+      expect(line(run.stdout, "most confused pair")).toBe(`most confused pair: ${best.t} -> ${best.p}: ${best.n} times (true ${best.t} predicted as ${best.p})`);
+    });
+
+    it("the digit with the lowest recall", () => {
+      const recalls = truth.counts.map((row, c) => row[c]! / row.reduce((a, b) => a + b, 0));
+      const c = recalls.indexOf(Math.min(...recalls));
+      const support = truth.counts[c]!.reduce((a, b) => a + b, 0);
+      expect(line(run.stdout, "lowest recall")).toBe(`lowest recall: digit ${c}, ${(100 * recalls[c]!).toFixed(1)}% (${truth.counts[c]![c]}/${support} recognised)`);
+    });
+
+    it("the share of first-layer weights near zero, and the neurons with the largest weight norms", () => {
+      const near = truth.weights.filter((w) => Math.abs(w) < 0.01).length / truth.weights.length;
+      expect(line(run.stdout, "first-layer weights near zero")).toBe(`first-layer weights near zero (|w| < 0.01): ${(100 * near).toFixed(1)}% of 25,088`);
+      const order = truth.norms.map((n, j) => [n, j] as const).sort((a, b) => b[0] - a[0]).slice(0, 5);
+      expect(line(run.stdout, "first-layer neurons with the largest")).toBe(
+        `first-layer neurons with the largest weight norm: ${order.map(([n, j]) => `#${j} (${n.toFixed(2)})`).join(", ")}`,
+      );
+    });
+
+    it("what activation maximization reached: every class made more likely than chance", () => {
+      const m = /target-class softmax probability (\d\.\d{3}) to (\d\.\d{3}), logits (-?[\d.]+) to (-?[\d.]+)/.exec(run.stdout);
+      expect(m).not.toBeNull();
+      expect(Number(m![1])).toBeGreaterThan(0.5);
+      expect(Number(m![2])).toBeLessThanOrEqual(1);
+      expect(Number(m![3])).toBeLessThanOrEqual(Number(m![4]));
+    });
+  });
+});
+
+describe("visualize.ts refusing what it cannot use", () => {
+  it("a missing model: says so and how to make one, exits 1, and writes nothing", () => {
+    const empty = join(dir, "none");
+    const r = runApp("visualize.ts", ["--model", join(dir, "missing.safetensors"), "--out", empty]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/missing\.safetensors: no such model file\. Train one first/);
+    expect(existsSync(empty)).toBe(false);
+  });
+
+  it("a file that is not a model: exits 1 naming the file", () => {
+    const bad = join(dir, "not-a-model.safetensors");
+    writeFileSync(bad, "hello, I am text");
+    const r = runApp("visualize.ts", ["--model", bad, "--out", join(dir, "none")]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("not-a-model.safetensors");
+  });
+
+  it("bad flags: exits 2 with the message and the usage", () => {
+    const r = runApp("visualize.ts", ["--steps", "-5"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--steps: "-5" is not accepted: expected an integer from 0 to 100000');
+    expect(r.stderr).toContain("Usage: tsx src/apps/visualize.ts");
+    const l2 = runApp("visualize.ts", ["--l2", "lots"]);
+    expect(l2.status).toBe(2);
+    expect(l2.stderr).toContain('--l2: "lots" is not accepted');
+    expect(runApp("visualize.ts", ["--colour"]).status).toBe(2);
+  });
+
+  it("--help: prints the flags and exits 0", () => {
+    const r = runApp("visualize.ts", ["--help"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/--out DIR .*\(default: models\/visualize\)/);
+  });
+});

@@ -1,0 +1,162 @@
+// visualize: pictures of what a trained network learned, and a few numbers about it. Wiring only:
+// the maths lives in src/nn (inspect.ts, activation-max.ts, metrics.ts), the drawing in
+// src/data/picture.ts, and every file is written atomically by writePng.
+//
+//   tsx src/apps/visualize.ts [--model FILE] [--out DIR]      # default: models/visualize/
+
+import { join } from "node:path";
+import { argmax, type Tensor } from "../autograd/index.ts";
+import { allExamples, loadMnist } from "../data/index.ts";
+import { writePng } from "../data/image-io.ts";
+import { DEFAULT_MODEL_PATH, loadModelFile } from "../data/model-file.ts";
+import { addTitle, heatmap, histogram, type Image, stackImages, tileGrid } from "../data/picture.ts";
+import { maximizeActivation } from "../nn/activation-max.ts";
+import { confidentMistakes, scaleSymmetric, fractionNearZero, lowestRecall, meanAndStd, mostConfused, topIndices, unitNorms, unitWeights } from "../nn/inspect.ts";
+import { accuracy, confusionMatrix, mlp, softmax } from "../nn/index.ts";
+import { grouped, intFlag, numberFlag, parseFlags, percent, runMain, usage, UsageError, type FlagSpec } from "./cli.ts";
+
+const DEFAULT_OUT = "models/visualize";
+const FLAGS: Record<string, FlagSpec> = {
+  model: { type: "string", default: DEFAULT_MODEL_PATH, value: "FILE", help: "the model train.ts wrote" },
+  out: { type: "string", default: DEFAULT_OUT, value: "DIR", help: "where to write the pictures (created if missing)" },
+  data: { type: "string", value: "DIR", help: "directory with MNIST-layout IDX files (else data/, else the installed MNIST)" },
+  steps: { type: "string", default: "200", value: "N", help: "gradient-ascent steps for activation_max.png" },
+  l2: { type: "string", default: "0.3", value: "LAMBDA", help: "L2 penalty in activation maximization: logit_c(x) - LAMBDA ||x||^2" },
+  help: { type: "boolean", short: "h", help: "show this help" },
+};
+const USAGE = usage("visualize.ts", "Draw what a model trained by train.ts learned, and print a few observations.", FLAGS);
+
+/** Weights with |w| below this count as "near zero" (He init for 784 inputs has std 0.05). */
+const NEAR_ZERO = 0.01;
+const MISTAKES_SHOWN = 60;
+const WEIGHT_QUANTILE = 0.99;
+const DIGIT_GREY: readonly [number, number, number] = [90, 90, 90];
+
+/** Columns and rows for n tiles about twice as wide as tall: 128 -> 16 x 8, 32 -> 8 x 4, 10 -> 5 x 2. */
+const gridShape = (n: number): { cols: number; rows: number } => {
+  const cols = Math.min(n, Math.ceil(Math.sqrt(2 * n)));
+  return { cols, rows: Math.ceil(n / cols) };
+};
+
+const main = (): number => {
+  const { values: v } = parseFlags(process.argv.slice(2), FLAGS);
+  if (v.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const modelPath = (v.model as string | undefined) ?? DEFAULT_MODEL_PATH;
+  const outDir = (v.out as string | undefined) ?? DEFAULT_OUT;
+  if (outDir.trim() === "") throw new UsageError("--out: expected a directory, got an empty string");
+  const steps = intFlag("steps", (v.steps as string | undefined) ?? "200", 0, 100_000);
+  const l2 = numberFlag("l2", (v.l2 as string | undefined) ?? "0.3", 0, Infinity);
+
+  const model = loadModelFile(modelPath);
+  const { architecture, activation } = model.config;
+  const net = mlp(architecture, { activation });
+  const mnist = loadMnist({ ...(v.data !== undefined && { dataDir: v.data as string }) });
+  const test = allExamples(mnist.test);
+  const logitsOf = (x: Tensor): Tensor => net.apply(model.params, x);
+
+  // The test set through the network.
+  const probabilities = softmax(logitsOf(test.x));
+  const predicted = argmax(probabilities, -1);
+  const counts = confusionMatrix(predicted, test.labels, 10);
+  const layers = Object.entries(model.params); // dense1, dense2, ... in order
+  const first = layers[0]![1].weight;
+  const units = first.shape[1]!;
+  const saved: [string, string][] = [];
+  const save = (name: string, image: Image, what: string): void => {
+    writePng(join(outDir, name), image);
+    saved.push([name, what]);
+  };
+
+  // 1. First-layer weights: unit j's 784 incoming weights as a 28x28 tile. Each tile is scaled
+  // symmetrically by its own 99th percentile of |w| (stronger weights saturate): scaled by its largest
+  // |w|, a handful of strong weights left every tile pale.
+  const grid = gridShape(units);
+  const norms = unitNorms(first);
+  save(
+    "weights_layer1.png",
+    addTitle(
+      tileGrid(
+        unitWeights(first).map((w) => scaleSymmetric(w, WEIGHT_QUANTILE)),
+        grid.cols,
+        { range: "symmetric-shared", scale: 2, gap: 2, background: [70, 70, 70], labels: Array.from(norms, (_, j) => String(j)), labelColor: [235, 235, 235] },
+      ),
+      "First-layer weights (blue < 0 < red)",
+    ),
+    `the ${units} first-layer neurons' weights as 28x28 tiles, ${grid.cols} x ${grid.rows} (blue negative, red positive, each tile scaled to its ${100 * WEIGHT_QUANTILE}th percentile of |w|)`,
+  );
+
+  // 2. One histogram per layer's weights.
+  const histograms = layers.map(([name, { weight }]) => {
+    const { mean, std } = meanAndStd(weight.data);
+    const [inputs, outputs] = weight.shape as [number, number];
+    return histogram(weight.data, {
+      bins: 80,
+      width: 760,
+      height: 240,
+      title: `${name}: ${inputs} x ${outputs} = ${grouped(weight.size)} weights, mean ${mean.toFixed(4)}, std ${std.toFixed(4)}`,
+      xLabel: "weight",
+    });
+  });
+  save("weight_histogram.png", addTitle(stackImages(histograms, { direction: "column", gap: 12 }), "Weight distribution per layer"), `the distribution of the weights of each of the ${layers.length} layers`);
+
+  // 3. The confusion matrix of the test set.
+  save(
+    "confusion_matrix.png",
+    heatmap(counts, { title: `Confusion matrix, ${grouped(test.size)} test digits`, xLabel: "predicted digit", yLabel: "true digit" }),
+    "test-set counts: rows true digit, columns predicted (colour on a log scale)",
+  );
+
+  // 4. The misclassified test digits the network was surest about.
+  const mistakes = confidentMistakes(probabilities, test.labels);
+  if (mistakes.length > 0) {
+    const shown = mistakes.slice(0, MISTAKES_SHOWN);
+    const digits = shown.map(({ index }) => test.x.data.subarray(index * 784, (index + 1) * 784));
+    const labels = shown.map(({ index, predicted: p, confidence }) => `true ${test.labels[index]}\npred ${p} ${confidence >= 0.995 ? ">99" : Math.round(100 * confidence)}%`);
+    save(
+      "misclassified.png",
+      addTitle(tileGrid(digits, 10, { range: "unit", scale: 3, gap: 4, background: DIGIT_GREY, labels }), `The ${shown.length} most confident of ${grouped(mistakes.length)} mistakes`),
+      `the ${shown.length} most confident of the ${grouped(mistakes.length)} misclassified test digits, with true and predicted labels`,
+    );
+  }
+
+  // 5. For each class, the input in [0, 1] that maximizes its logit (less the L2 penalty), from a blank image.
+  const classes = Array.from({ length: 10 }, (_, c) => c);
+  const best = maximizeActivation(logitsOf, { classes, inputSize: 784, steps, l2 });
+  const bestProbabilities = softmax(best.logits);
+  const reached = classes.map((c) => ({ logit: best.logits.data[c * 10 + c]!, probability: bestProbabilities.data[c * 10 + c]! }));
+  save(
+    "activation_max.png",
+    addTitle(
+      tileGrid(
+        classes.map((c) => best.inputs.data.subarray(c * 784, (c + 1) * 784)),
+        5,
+        { range: "unit", scale: 4, gap: 4, background: DIGIT_GREY, labels: classes.map((c) => `class ${c}\nlogit ${reached[c]!.logit.toFixed(1)}`) },
+      ),
+      "Inputs that maximize each class",
+    ),
+    `for each digit, the input in [0, 1] maximizing logit_c(x) - ${l2} ||x||^2 (${steps} steps of projected gradient ascent from a blank image)`,
+  );
+
+  process.stdout.write(`Model ${modelPath}: [${architecture.join(", ")}], ${activation}\nSaved to ${outDir}/:\n`);
+  const width = Math.max(...saved.map(([name]) => name.length));
+  for (const [name, what] of saved) process.stdout.write(`  ${name.padEnd(width)}  ${what}\n`);
+
+  const correct = counts.reduce((s, row, c) => s + row[c]!, 0);
+  const confused = mostConfused(counts);
+  const low = lowestRecall(counts);
+  const strongest = topIndices(norms, 5);
+  const probabilityRange = [Math.min(...reached.map((r) => r.probability)), Math.max(...reached.map((r) => r.probability))];
+  process.stdout.write("Observations:\n");
+  process.stdout.write(`  test accuracy: ${percent(accuracy(predicted, test.labels), 2)} (${grouped(correct)}/${grouped(test.size)} correct)\n`);
+  process.stdout.write(`  most confused pair: ${confused.trueClass} -> ${confused.predicted}: ${confused.count} times (true ${confused.trueClass} predicted as ${confused.predicted})\n`);
+  process.stdout.write(`  lowest recall: digit ${low.classIndex}, ${percent(low.recall, 1)} (${low.correct}/${low.support} recognised)\n`);
+  process.stdout.write(`  first-layer weights near zero (|w| < ${NEAR_ZERO}): ${percent(fractionNearZero(first.data, NEAR_ZERO), 1)} of ${grouped(first.size)}\n`);
+  process.stdout.write(`  first-layer neurons with the largest weight norm: ${strongest.map((j) => `#${j} (${norms[j]!.toFixed(2)})`).join(", ")}\n`);
+  process.stdout.write(`  activation maximization: target-class softmax probability ${probabilityRange[0]!.toFixed(3)} to ${probabilityRange[1]!.toFixed(3)}, logits ${Math.min(...reached.map((r) => r.logit)).toFixed(1)} to ${Math.max(...reached.map((r) => r.logit)).toFixed(1)}\n`);
+  return 0;
+};
+
+runMain(main, USAGE);
