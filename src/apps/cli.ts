@@ -133,6 +133,11 @@ export class Progress {
 
 /** Run an app's main: usage errors exit 2 with the message, other known errors exit 1. */
 export const runMain = async (main: () => Promise<number | void> | number | void, usageText: string): Promise<void> => {
+  // Output piped into a program that stops reading early (`| head`) is not an error of ours.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   try {
     const code = await main();
     process.exitCode = code ?? 0;

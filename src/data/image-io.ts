@@ -180,7 +180,7 @@ export const readImageHeader = (bytes: Uint8Array, name: string): ImageHeader =>
   return { format, width, height };
 };
 
-const megapixels = (n: number): string => `${(n / 1e6).toFixed(1)} megapixels`;
+const megapixels = (n: number): string => (n >= 1e5 ? `${(n / 1e6).toFixed(1)} megapixels` : `${n.toLocaleString("en-US")} pixels`);
 
 const checkSize = (header: ImageHeader, name: string, maxPixels: number): void => {
   const { width, height, format } = header;
