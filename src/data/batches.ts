@@ -12,7 +12,7 @@
 
 import { foldIn, permutation, type Key } from "../autograd/random.ts";
 import { Tensor } from "../autograd/tensor.ts";
-import { DataError } from "./idx.ts";
+import { DataError } from "./idx-parse.ts";
 import type { Examples } from "./mnist.ts";
 
 /**

@@ -1,0 +1,166 @@
+// The playground in a real browser: Debian's Chromium driven by playwright-core, against the page
+// served by its own Vite dev server. A model is trained first with train.ts (a few seconds), loaded
+// through the page's file input, shown a stroke shaped like a 1, and then the page trains its own.
+//
+//   npm run test:browser                                        (needs /usr/bin/chromium, or CHROMIUM_PATH)
+//   PLAYGROUND_SCREENSHOT=/tmp/playground.png npm run test:browser   also saves a screenshot at the end
+
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { createServer, type ViteDevServer } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ModelFileError, modelFromBytes } from "../../src/data/model.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+/** `promise`, or a rejection naming `what` after `ms`: nothing in this file may wait forever. */
+const within = <T>(ms: number, what: string, promise: Promise<T>): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+};
+
+/** Tries to close something within a time limit; a failure to close is reported, not thrown over the test's result. */
+const closeQuietly = async (what: string, close: () => Promise<unknown>): Promise<void> => {
+  try {
+    await within(10_000, what, close());
+  } catch (e) {
+    console.warn(`closing ${what}: ${(e as Error).message}`);
+  }
+};
+
+let dir = "";
+let modelPath = "";
+let server: ViteDevServer | null = null;
+let browser: Browser | null = null;
+let page: Page;
+const pageErrors: string[] = [];
+
+/** The current value of a data attribute. */
+const data = async (selector: string, name: string): Promise<string> => (await page.locator(selector).getAttribute(`data-${name}`, { timeout: 5_000 })) ?? "";
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH`);
+  dir = await mkdtemp(join(tmpdir(), "playground-e2e-"));
+  modelPath = join(dir, "m.safetensors");
+  // The three slow starts overlap: training a small model, the dev server, the browser.
+  const train = promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", "src/apps/train.ts", "--limit", "6000", "--epochs", "2", "--quiet", "--out", modelPath],
+    { cwd: root, timeout: 50_000, env: { ...process.env, FORCE_COLOR: "0" } },
+  );
+  const serve = (async () => {
+    server = await createServer({
+      configFile: join(root, "src/apps/playground/vite.config.ts"),
+      server: { port: 0, strictPort: false, hmr: false, watch: null },
+      logLevel: "warn",
+    });
+    await server.listen();
+    return server.resolvedUrls?.local[0] ?? `http://localhost:${server.config.server.port}/`;
+  })();
+  const launch = chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 }).then((b) => (browser = b));
+  const [url] = await within(55_000, "training a model, starting Vite and Chromium", Promise.all([serve, launch, train]));
+  page = await browser!.newPage({ viewport: { width: 1320, height: 1000 }, deviceScaleFactor: process.env.PLAYGROUND_SCREENSHOT ? 2 : 1 });
+  page.setDefaultTimeout(15_000);
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  await page.goto(url, { waitUntil: "load", timeout: 20_000 });
+  await page.locator("#bars li").first().waitFor({ state: "attached" });
+}, 60_000);
+
+afterAll(async () => {
+  if (browser) await closeQuietly("Chromium", () => browser!.close());
+  if (server) await closeQuietly("the Vite server", () => server!.close());
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 30_000);
+
+describe("the playground, in Chromium", () => {
+  it("loads the model train.ts wrote through the file input, with the same loader as predict.ts", async () => {
+    await page.setInputFiles("#model-file", modelPath);
+    await expect.poll(() => page.locator("#model-status").textContent()).toContain("Loaded m.safetensors: [784, 128, 64, 10] ReLU");
+    expect(await page.locator("#model-error").isHidden()).toBe(true);
+    expect(await data("#prediction", "model")).toBe("m.safetensors");
+  });
+
+  it("shows the loader's own error for a file that is not a model, and keeps the model it had", async () => {
+    const bytes = Buffer.from("this is not a safetensors file");
+    let expected = "";
+    try {
+      modelFromBytes(new Uint8Array(bytes), "not-a-model.safetensors");
+    } catch (e) {
+      expect(e).toBeInstanceOf(ModelFileError);
+      expected = (e as Error).message;
+    }
+    expect(expected).toMatch(/^not-a-model\.safetensors: /);
+    await page.setInputFiles("#model-file", { name: "not-a-model.safetensors", mimeType: "application/octet-stream", buffer: bytes });
+    await expect.poll(() => page.locator("#model-error").textContent()).toBe(expected);
+    expect(await page.locator("#model-error").isVisible()).toBe(true);
+    expect(await data("#prediction", "model")).toBe("m.safetensors");
+    // A good file again clears the message.
+    await page.setInputFiles("#model-file", modelPath);
+    await expect.poll(() => page.locator("#model-error").isHidden()).toBe(true);
+  });
+
+  it("predicts a 1, with the highest probability, for a stroke shaped like a 1 drawn with the mouse", async () => {
+    const box = (await page.locator("#pad").boundingBox())!;
+    const at = (x: number, y: number) => [box.x + x * box.width, box.y + y * box.height] as const;
+    await page.mouse.move(...at(0.47, 0.15));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.52, 0.5), { steps: 12 });
+    await page.mouse.move(...at(0.55, 0.86), { steps: 12 });
+    await page.mouse.up();
+    await expect.poll(() => data("#prediction", "probabilities")).not.toBe("");
+    const probabilities = JSON.parse(await data("#prediction", "probabilities")) as number[];
+    expect(probabilities).toHaveLength(10);
+    expect(probabilities.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 4);
+    const best = probabilities.indexOf(Math.max(...probabilities));
+    expect(best).toBe(1);
+    expect(await data("#prediction", "digit")).toBe("1");
+    expect(await page.locator("#verdict-digit").textContent()).toBe("1");
+    // The 28x28 the network saw came from preprocess(), which says what each step did.
+    const steps = await page.locator("#steps li").allTextContents();
+    expect(steps[0]).toMatch(/^grey levels: 280x280 RGBA/);
+    expect(steps.some((s) => s.startsWith("centred by mass"))).toBe(true);
+    expect(await page.locator("#weights-caption").textContent()).toMatch(/This drawing lights up \d+ of them/);
+  });
+
+  it("trains in a Web Worker: the loss goes down and the page stays responsive", async () => {
+    await page.click("#start");
+    await expect.poll(() => data("#train-status", "running")).toBe("true");
+    const started = Date.now();
+    // A few seconds of training, and at least 60 steps (the machine may be busy).
+    await expect.poll(async () => Number(await data("#loss-chart", "steps")) >= 60 && Date.now() - started >= 4_000, { timeout: 30_000, interval: 250 }).toBe(true);
+    // While the worker trains, the page still answers within a frame or two.
+    const frame = await page.evaluate(() => new Promise<number>((resolve) => {
+      const t0 = performance.now();
+      requestAnimationFrame(() => resolve(performance.now() - t0));
+    }));
+    expect(frame).toBeLessThan(500);
+    await page.click("#start"); // pause
+    await expect.poll(() => data("#train-status", "running")).toBe("false");
+    const first = Number(await data("#loss-chart", "first-loss"));
+    const recent = Number(await data("#loss-chart", "recent-loss"));
+    expect(first).toBeGreaterThan(1.5); // about ln 10 = 2.3 for an untrained network
+    expect(recent).toBeLessThan(0.6 * first);
+    // Paused means paused: no more steps arrive.
+    const step = await data("#train-status", "step");
+    await page.waitForTimeout(600);
+    expect(await data("#train-status", "step")).toBe(step);
+    // Starting switched the page to the model it is training.
+    expect(await data("#prediction", "model")).toBe("the model trained in this page");
+    if (process.env.PLAYGROUND_SCREENSHOT) await page.screenshot({ path: process.env.PLAYGROUND_SCREENSHOT, fullPage: true });
+  });
+
+  it("raised no errors in the page", () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
