@@ -12,18 +12,10 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DataError, readIdx, type IdxArray } from "./idx.ts";
+import { type Examples, toExamples } from "./examples.ts";
+import { DataError, readIdx } from "./idx.ts";
 
-/** A set of images with their labels. Pixels stay bytes (0..255), row-major, one image after another. */
-export interface Examples {
-  /** count * rows * cols bytes: image i is images.subarray(i * rows * cols, (i + 1) * rows * cols). */
-  readonly images: Uint8Array;
-  /** count class indices in [0, classes). */
-  readonly labels: Uint8Array;
-  readonly count: number;
-  readonly rows: number;
-  readonly cols: number;
-}
+export { type Examples, toExamples };
 
 export interface Mnist {
   readonly train: Examples;
@@ -156,24 +148,6 @@ export const findMnist = (dataDir?: string, places: SearchPlaces = defaultSearch
   throw new DataError("MNIST", `no dataset found. ${SEARCH_ORDER}\nLooked in:\n${looked.join("\n")}\n${HOW_TO}`);
 };
 
-/** What makes an images/labels pair a valid set of examples, checked on already-parsed IDX arrays. */
-export const toExamples = (images: IdxArray, labels: IdxArray, names: { images: string; labels: string }, classes = 10): Examples => {
-  if (images.type !== "ubyte" || images.dims.length !== 3) {
-    throw new DataError(names.images, `expected ubyte images of 3 dimensions (count x rows x cols, magic 0x00000803), found ${images.type} of ${images.dims.length}`);
-  }
-  if (labels.type !== "ubyte" || labels.dims.length !== 1) {
-    throw new DataError(names.labels, `expected ubyte labels of 1 dimension (magic 0x00000801), found ${labels.type} of ${labels.dims.length}`);
-  }
-  const [count, rows, cols] = images.dims as [number, number, number];
-  if (labels.dims[0] !== count) {
-    throw new DataError(names.labels, `holds ${labels.dims[0]} labels but ${names.images} holds ${count} images; they must agree (are the files from the same dataset?)`);
-  }
-  const y = labels.data as Uint8Array;
-  for (let i = 0; i < y.length; i++) {
-    if (y[i]! >= classes) throw new DataError(names.labels, `label ${y[i]} at index ${i} is not a class in [0, ${classes - 1}]`);
-  }
-  return { images: images.data as Uint8Array, labels: y, count, rows, cols };
-};
 
 export interface ReadExamplesOptions {
   readonly classes?: number;

@@ -9,7 +9,7 @@
 import { random, valueAndGradAux, type Tensor } from "../../autograd/index.ts";
 import { allExamples, batches, type Batch } from "../../data/batches.ts";
 import { DataError, parseIdxBytes, type IdxArray } from "../../data/idx-parse.ts";
-import type { Examples } from "../../data/mnist.ts";
+import { toExamples, type Examples } from "../../data/examples.ts";
 import {
   accuracy, adam, heNormal, mlp, sgd, softmaxCrossEntropy, type Initializer, type Mlp, type Optimizer, type OptimizerState, type Params,
 } from "../../nn/index.ts";
@@ -41,14 +41,11 @@ const fetchIdx = async (dataUrl: string, name: string, contents: string, rank: n
   return parseIdxBytes(new Uint8Array(await response.arrayBuffer()), url, { contents, expectType: "ubyte", expectRank: rank });
 };
 
-/** Images and labels that belong together (the checks of toExamples in src/data/mnist.ts, which is node-side). */
+/** Images and labels that belong together (toExamples' checks), and MNIST's 28 x 28. */
 const examplesOf = (images: IdxArray, labels: IdxArray, imagesName: string, labelsName: string): Examples => {
-  const [count, rows, cols] = images.dims as [number, number, number];
-  if (labels.dims[0] !== count) throw new DataError(labelsName, `holds ${labels.dims[0]} labels but ${imagesName} holds ${count} images; they must agree`);
-  const y = labels.data as Uint8Array;
-  for (let i = 0; i < y.length; i++) if (y[i]! > 9) throw new DataError(labelsName, `label ${y[i]} at index ${i} is not a digit in [0, 9]`);
-  if (rows !== 28 || cols !== 28) throw new DataError(imagesName, `images are ${rows} x ${cols}, the playground expects MNIST's 28 x 28`);
-  return { images: images.data as Uint8Array, labels: y, count, rows, cols };
+  const examples = toExamples(images, labels, { images: imagesName, labels: labelsName });
+  if (examples.rows !== 28 || examples.cols !== 28) throw new DataError(imagesName, `images are ${examples.rows} x ${examples.cols}, the playground expects MNIST's 28 x 28`);
+  return examples;
 };
 
 interface Data {
