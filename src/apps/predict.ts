@@ -39,6 +39,9 @@ const expand = (paths: readonly string[]): string[] =>
     return inside;
   });
 
+/** One decimal, without rounding a near-certainty up to a flat 100.0%. */
+const percentOf = (p: number): string => (p >= 0.9995 ? ">99.9%" : `${(100 * p).toFixed(1)}%`);
+
 interface Result {
   readonly file: string;
   readonly prediction?: number;
@@ -86,17 +89,17 @@ const main = (): number => {
       process.stdout.write("Preprocessing:\n");
       r.steps!.forEach((s, i) => process.stdout.write(`  ${i + 1}. ${s}\n`));
       if (v.show) process.stdout.write(`What the network saw (28x28):\n${asciiArt(r.pixels!)}\n`);
-      process.stdout.write(`Prediction: ${r.prediction} (Confidence: ${(100 * r.confidence!).toFixed(1)}%)\n`);
+      process.stdout.write(`Prediction: ${r.prediction} (Confidence: ${percentOf(r.confidence!)})\n`);
       r.probabilities!.forEach((p, d) => {
         const bar = "#".repeat(Math.round(p * 40));
-        process.stdout.write(`  ${d}  ${(100 * p).toFixed(1).padStart(5)}%  ${bar.padEnd(40)}${d === r.prediction ? "  <- prediction" : ""}\n`);
+        process.stdout.write(`  ${d}  ${percentOf(p).padStart(6)}  ${bar.padEnd(40)}${d === r.prediction ? "  <- prediction" : ""}\n`);
       });
       process.stdout.write("\n");
     }
     if (results.length > 1) {
       const ok = results.filter((r) => r.error === undefined);
       process.stdout.write(`Summary: ${results.length} pictures, ${ok.length} predicted, ${results.length - ok.length} failed\n`);
-      for (const r of results) process.stdout.write(`  ${r.file}: ${r.error === undefined ? `${r.prediction} (${(100 * r.confidence!).toFixed(1)}%)` : "failed"}\n`);
+      for (const r of results) process.stdout.write(`  ${r.file}: ${r.error === undefined ? `${r.prediction} (${percentOf(r.confidence!)})` : `failed: ${r.error}`}\n`);
     }
   }
   const failed = results.filter((r) => r.error !== undefined);
