@@ -262,7 +262,8 @@ const main = async (): Promise<number> => {
         return 3;
       }
       lastFinite = loss;
-      ({ params, state } = optimizer.update(grads, state, params));
+      // donate: these grads, state and params are never used again, so the update reuses their memory.
+      ({ params, state } = optimizer.update(grads, state, params, { donate: true }));
       position.batch++;
       position.lossSum += loss * batch.size;
       position.correct += accuracy(logits, batch.labels) * batch.size;

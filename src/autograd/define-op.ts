@@ -2,6 +2,7 @@
 // written side by side; the engine records the node only when some input is tracked, so
 // inference on constants pays nothing for the graph.
 
+import { isDonated } from "./donation.ts";
 import { ShapeError } from "./shape.ts";
 import { Tensor, type Cotangents } from "./tensor.ts";
 
@@ -29,6 +30,12 @@ export type Op<A> = (inputs: readonly Tensor[], attrs: A) => Tensor;
 export const defineOp = <A = undefined>(def: OpDefinition<A>): Op<A> => {
   const { name, forward, vjp } = def;
   return (inputs, attrs) => {
+    for (let i = 0; i < inputs.length; i++) {
+      const t = inputs[i]!;
+      if (isDonated(t.data)) {
+        throw new Error(`${name}: input ${i} (${t}) was donated (e.g. optimizer.update with donate: true): its memory now holds other values, and it must not be used again`);
+      }
+    }
     if (!def.mixedDtypes) {
       for (let i = 1; i < inputs.length; i++) {
         if (inputs[i]!.dtype !== inputs[0]!.dtype) {

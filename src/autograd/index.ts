@@ -8,6 +8,8 @@ export * from "./ops/elementwise.ts";
 export * from "./ops/reduce.ts";
 export * from "./ops/movement.ts";
 export * from "./ops/matmul.ts";
+export { linear, type LinearActivation, type LinearOptions } from "./ops/linear.ts";
+export { takeOver, recycle, ownsBuffer } from "./donation.ts";
 export { valueAndGrad, valueAndGradAux, grad, vjp, backward, watch } from "./grad.ts";
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from "./gradcheck.ts";
 export { treeMap, treeLeaves, type Tree } from "./tree.ts";

@@ -2,7 +2,7 @@
 
 import { random, ShapeError, shapeStr, sizeOf, type DType, type Shape } from "../autograd/index.ts";
 import { glorotUniform, heNormal, type Initializer } from "./init.ts";
-import { dense, dropout, evaluation, flatten, relu, sigmoid, tanh, type Layer } from "./layers.ts";
+import { dense, dropout, evaluation, flatten, type Layer } from "./layers.ts";
 import { freezeTree, type Params } from "./tree.ts";
 
 /** A 32-bit FNV-1a hash of a layer's name: the number its key is folded in with. */
@@ -74,13 +74,15 @@ export interface Mlp extends Layer {
   init(key: random.Key, inputShape?: Shape, dtype?: DType): { readonly params: Params; readonly outputShape: Shape };
 }
 
-const activations = { relu, tanh, sigmoid } as const;
+const activations = { relu: true, tanh: true, sigmoid: true } as const;
 // He init suits relu (it zeroes half its input); Glorot suits the symmetric, saturating tanh and sigmoid.
 const defaultInit = { relu: heNormal, tanh: glorotUniform, sigmoid: glorotUniform } as const;
 
 /**
- * A multilayer perceptron: mlp([784, 128, 64, 10]) is flatten, then dense(128), act, [dropout],
- * dense(64), act, [dropout], dense(10). The last layer gives logits (no activation).
+ * A multilayer perceptron: mlp([784, 128, 64, 10]) is flatten, then dense(128) and act, [dropout],
+ * dense(64) and act, [dropout], dense(10). The last layer gives logits (no activation). Each hidden
+ * dense layer carries its activation (dense(n, { activation })), which fuses relu into the layer's
+ * one op; the parameter tree is the same as with separate activation layers: { dense1, dense2, ... }.
  */
 export const mlp = (sizes: readonly number[], { activation = "relu", dropout: dropProbability, init }: MlpOptions = {}): Mlp => {
   if (sizes.length < 2 || sizes.some((n) => !Number.isInteger(n) || n < 1)) {
@@ -93,9 +95,8 @@ export const mlp = (sizes: readonly number[], { activation = "relu", dropout: dr
   const weightInit = init ?? defaultInit[activation];
   const layers: Layer[] = [flatten];
   sizes.slice(1).forEach((units, i) => {
-    layers.push(dense(units, { init: weightInit }));
     const hidden = i < sizes.length - 2;
-    if (hidden) layers.push(activations[activation]);
+    layers.push(dense(units, hidden ? { init: weightInit, activation } : { init: weightInit }));
     if (hidden && dropProbability) layers.push(dropout(dropProbability)); // none for 0 or undefined
   });
   const net = serial(...layers);

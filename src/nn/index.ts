@@ -18,7 +18,7 @@ export {
   type ParamCount,
 } from "./tree.ts";
 export { zeros, heNormal, glorotNormal, glorotUniform, fans, type Initializer, type Key } from "./init.ts";
-export { dense, relu, sigmoid, tanh, flatten, dropout, evaluation, type Layer, type Context, type DenseParams, type DenseOptions } from "./layers.ts";
+export { dense, relu, sigmoid, tanh, flatten, dropout, evaluation, type Layer, type Context, type DenseParams, type DenseOptions, type DenseActivation } from "./layers.ts";
 export { serial, mlp, type Mlp, type MlpOptions, type Activation } from "./combinators.ts";
 export { softmax, logSoftmax, crossEntropy, softmaxCrossEntropy, oneHot, checkLabels } from "./losses.ts";
 export {
@@ -26,6 +26,7 @@ export {
   momentum,
   adam,
   type Optimizer,
+  type UpdateOptions,
   type OptimizerState,
   type SgdState,
   type MomentumState,

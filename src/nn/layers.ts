@@ -5,8 +5,7 @@
 // comes only from a key in the context.
 
 import {
-  add,
-  matmul,
+  linear,
   mul,
   random,
   relu as reluOp,
@@ -53,13 +52,33 @@ export interface DenseParams extends Params {
 export interface DenseOptions {
   /** The weight initializer (heNormal by default); the bias always starts at zero. */
   readonly init?: Initializer;
+  /**
+   * A nonlinearity applied to x.W + b as part of the layer (none by default): dense(n, { activation:
+   * "relu" }) computes what dense(n) then the relu layer compute, with relu fused into the same op.
+   */
+  readonly activation?: DenseActivation;
 }
+
+export type DenseActivation = "relu" | "tanh" | "sigmoid";
 
 const NO_PARAMS: Params = Object.freeze({});
 
-/** A fully connected layer: y = x.W + b, x of shape [batch, in], W [in, out], b [out]. */
-export const dense = (units: number, { init = heNormal }: DenseOptions = {}): Layer<DenseParams> => {
+const after = { tanh: tanhOp, sigmoid: sigmoidOp } as const;
+
+/**
+ * A fully connected layer: y = x.W + b, x of shape [batch, in], W [in, out], b [out]; with an
+ * activation, y = act(x.W + b).
+ */
+export const dense = (units: number, { init = heNormal, activation }: DenseOptions = {}): Layer<DenseParams> => {
   if (!Number.isInteger(units) || units < 1) throw new RangeError(`dense: units must be a positive integer, got ${units}`);
+  if (activation !== undefined && activation !== "relu" && !Object.hasOwn(after, activation)) {
+    throw new RangeError(`dense: unknown activation "${activation}" (expected relu, tanh or sigmoid)`);
+  }
+  // One linear op: x.W + b (and relu) fused, whose gradient sums the batch back to [out] for b.
+  const apply =
+    activation === undefined || activation === "relu"
+      ? ({ weight, bias }: DenseParams, x: Tensor) => linear(x, weight, bias, { activation: activation ?? null })
+      : ({ weight, bias }: DenseParams, x: Tensor) => after[activation](linear(x, weight, bias));
   return {
     name: "dense",
     init: (key, inputShape, dtype = "float32") => {
@@ -69,8 +88,7 @@ export const dense = (units: number, { init = heNormal }: DenseOptions = {}): La
       const params = freezeTree({ weight: init(key, [inputShape[0]!, units], dtype), bias: zeros(key, [units], dtype) });
       return { params, outputShape: [units] };
     },
-    // One matmul and one broadcast add (whose gradient sums the batch back to [out]).
-    apply: ({ weight, bias }, x) => add(matmul(x, weight), bias),
+    apply,
   };
 };
 

@@ -5,13 +5,22 @@
 // Each leaf is updated by one plain loop over typed arrays into fresh arrays (inputs are never
 // written); immer then sets the new leaves into new trees, sharing nothing mutable.
 //
+// Donation (opt-in, as JAX's donate_argnums): update(grads, state, params, { donate: true }) promises
+// that the caller will never use these grads, state and params again. The new parameters and slots
+// are then written into the old ones' buffers (the old tensors are marked donated: any op given them
+// throws), and the gradients' buffers go to the kernels' free-list for the next
+// step's products. The values are bit for bit those of the default update; only the memory is
+// reused, which spares the page faults of fresh large arrays on every step. Leaves that do not own
+// their whole buffer (views into a loaded file) or that share one with another leaf get fresh arrays.
+//
 // Weight decay is decoupled (Loshchilov & Hutter, "Decoupled weight decay regularization", 2019):
 // the step adds lr * weightDecay * w for leaves named "weight" (never biases), outside the
 // gradient, so momentum's velocity and Adam's moments never see it. For plain SGD this is the same
 // as adding (weightDecay / 2) |w|^2 to the loss (L2); for Adam it is AdamW.
 
 import { produce } from "immer";
-import { Tensor, treeLeaves, treeMap, zerosLike, type TypedArray } from "../autograd/index.ts";
+import { recycle, takeOver, Tensor, treeLeaves, treeMap, zerosLike, type TypedArray } from "../autograd/index.ts";
+import { sgdStep } from "../autograd/kernels/update.ts";
 import type { Schedule } from "./schedule.ts";
 import { assignAt, freezeTree, isWeight, leavesLike, setLeaves, type Params } from "./tree.ts";
 
@@ -34,9 +43,17 @@ export interface AdamState extends OptimizerState {
   readonly v: Params;
 }
 
+export interface UpdateOptions {
+  /**
+   * Hand over grads, state and params: they must not be used after the call (their data is
+   * detached, and ops given them throw). The result is the same; its memory is theirs. Default false.
+   */
+  readonly donate?: boolean;
+}
+
 export interface Optimizer<S extends OptimizerState = OptimizerState> {
   init(params: Params): S;
-  update<P extends Params>(grads: P, state: S, params: P): { readonly params: P; readonly state: S };
+  update<P extends Params>(grads: P, state: S, params: P, options?: UpdateOptions): { readonly params: P; readonly state: S };
 }
 
 interface LeafStep {
@@ -78,31 +95,41 @@ const optimizer = <S extends OptimizerState>(
       for (const s of slots) state[s] = treeMap(params, zerosLike);
       return freezeTree(state as unknown as S & Params);
     },
-    update: (grads, state, params) => {
+    update: (grads, state, params, { donate = false } = {}) => {
       const step = state.step;
       if (!Number.isInteger(step) || step < 0) throw new RangeError(`${who}: state.step must be a non-negative integer, got ${step}`);
       const lr = typeof learningRate === "number" ? learningRate : learningRate(step);
       if (!(Number.isFinite(lr) && lr >= 0)) throw new RangeError(`${who}: the schedule gave learning rate ${lr} at step ${step}`);
       const g = leavesLike(who, "grads", grads, params);
       const slotLeaves = slots.map((s) => leavesLike(who, `state.${s}`, (state as unknown as Record<string, Params>)[s]!, params));
+      const leaves = treeLeaves(params);
+      // Donated buffers are written in place only when no other leaf reads the same buffer.
+      const shared = donate ? sharedBuffers([...leaves.map(({ leaf }) => leaf), ...g.values(), ...slotLeaves.flatMap((m) => [...m.values()])]) : null;
+      const output = (t: Tensor): { data: TypedArray; input: TypedArray } => {
+        const taken = shared !== null && !shared.has(t.data.buffer) ? takeOver(t) : null;
+        return taken === null ? { data: like(t), input: t.data } : { data: taken, input: taken }; // in place: read and write the same array
+      };
       const newParams: [string, Tensor][] = [];
       const newSlots: [string, Tensor][][] = slots.map(() => []);
-      for (const { path, leaf: p } of treeLeaves(params)) {
-        const pOut = like(p);
-        const slotsOut = slots.map(() => like(p));
+      for (const { path, leaf: p } of leaves) {
+        const pOut = output(p);
+        const slotsOut = slotLeaves.map((m) => output(m.get(path)!));
+        // Each rule reads element i of every input before writing element i of its outputs, so
+        // writing into an input's own buffer gives the same values as writing into a fresh one.
         rule({
-          p: p.data,
+          p: pOut.input,
           g: g.get(path)!.data,
-          slots: slotLeaves.map((m) => m.get(path)!.data),
-          pOut,
-          slotsOut,
+          slots: slotsOut.map((o) => o.input),
+          pOut: pOut.data,
+          slotsOut: slotsOut.map((o) => o.data),
           lr,
           decay: isWeight(path) ? weightDecay : 0,
           t: step + 1,
         });
-        newParams.push([path, new Tensor(pOut, p.shape)]);
-        slotsOut.forEach((data, k) => newSlots[k]!.push([path, new Tensor(data, p.shape)]));
+        newParams.push([path, new Tensor(pOut.data, p.shape)]);
+        slotsOut.forEach(({ data }, k) => newSlots[k]!.push([path, new Tensor(data, p.shape)]));
       }
+      if (shared !== null) for (const t of g.values()) if (!shared.has(t.data.buffer)) recycle(t);
       const nextState = produce(state, (draft) => {
         const d = draft as unknown as Record<string, object> & { step: number };
         d.step = step + 1;
@@ -113,17 +140,29 @@ const optimizer = <S extends OptimizerState>(
   };
 };
 
+/** The buffers that more than one of these tensors' data lives in. */
+const sharedBuffers = (tensors: readonly Tensor[]): Set<ArrayBufferLike> => {
+  const seen = new Set<ArrayBufferLike>();
+  const shared = new Set<ArrayBufferLike>();
+  for (const t of tensors) {
+    if (seen.has(t.data.buffer)) shared.add(t.data.buffer);
+    seen.add(t.data.buffer);
+  }
+  return shared;
+};
+
 export interface SgdOptions {
   readonly learningRate: LearningRate;
   /** Decoupled weight decay on leaves named "weight" (0 by default). */
   readonly weightDecay?: number;
 }
 
-/** Gradient descent: w <- w - lr * (g + weightDecay * w). */
+/**
+ * Gradient descent: w <- w - lr * (g + weightDecay * w). The loop is sgdStep (a kernel of the engine,
+ * on WebAssembly SIMD for float32, the same bits as the plain loop it is checked against).
+ */
 export const sgd = ({ learningRate, weightDecay = 0 }: SgdOptions): Optimizer<SgdState> =>
-  optimizer<SgdState>("sgd", [], learningRate, weightDecay, ({ p, g, pOut, lr, decay }) => {
-    for (let i = 0; i < p.length; i++) pOut[i] = p[i]! - lr * (g[i]! + decay * p[i]!);
-  });
+  optimizer<SgdState>("sgd", [], learningRate, weightDecay, ({ p, g, pOut, lr, decay }) => sgdStep(p, g, pOut, lr, decay));
 
 export interface MomentumOptions extends SgdOptions {
   /** mu in [0, 1): how much of the previous velocity is kept (0.9 by default). */

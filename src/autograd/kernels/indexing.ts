@@ -44,6 +44,8 @@ export const broadcastStrides = (from: Shape, to: Shape): number[] => {
 export const broadcastTo = (data: TypedArray, from: Shape, to: Shape): TypedArray => {
   const n = to.reduce((p, d) => p * d, 1);
   const out = like(data, n);
+  // Fast path: one value repeated everywhere (a scalar operand), no index map needed.
+  if (data.length === 1) return out.fill(data[0]!);
   // Fast path: a row repeated down a matrix (the bias of a dense layer).
   if (from.length >= 1 && data.length === to[to.length - 1] && from[from.length - 1] === data.length) {
     const row = data.length;
@@ -59,6 +61,11 @@ export const broadcastTo = (data: TypedArray, from: Shape, to: Shape): TypedArra
 export const sumToShape = (data: TypedArray, from: Shape, to: Shape): TypedArray => {
   const m = to.reduce((p, d) => p * d, 1);
   const out = like(data, m);
+  if (m === 1) {
+    // Everything sums into one slot (the adjoint of a scalar broadcast), in the same order.
+    for (let i = 0; i < data.length; i++) out[0] = out[0]! + data[i]!;
+    return out;
+  }
   if (to.length >= 1 && m === from[from.length - 1] && to[to.length - 1] === m) {
     // Column sums of a matrix (the bias gradient).
     for (let r = 0; r < data.length; r += m) for (let j = 0; j < m; j++) out[j] = out[j]! + data[r + j]!;

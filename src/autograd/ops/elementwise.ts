@@ -113,10 +113,16 @@ export const where = (condition: Tensor, a: Operand, b: Operand): Tensor => {
 
 // ---- unary ops --------------------------------------------------------------------------------
 
-const unary = (name: string, f: (x: number) => number, vjp: (g: TypedArray, x: TypedArray, out: TypedArray) => TypedArray) => {
+/** f is the elementwise function: a closure per element, or a dedicated loop over the whole array. */
+const unary = (
+  name: string,
+  f: ((x: number) => number) | { readonly loop: (a: TypedArray) => TypedArray },
+  vjp: (g: TypedArray, x: TypedArray, out: TypedArray) => TypedArray,
+) => {
+  const forward = typeof f === "function" ? (a: TypedArray) => e.map(a, f) : f.loop;
   const op = defineOp({
     name,
-    forward: ([a]) => T(e.map(a!.data, f), a!.shape),
+    forward: ([a]) => T(forward(a!.data), a!.shape),
     vjp: (g, { inputs: [a], out }) => [T(vjp(g.data, a!.data, out.data), g.shape)],
   });
   return (a: Tensor): Tensor => op([a], undefined);
@@ -131,15 +137,11 @@ export const log = unary("log", Math.log, (g, x) => e.div(g, x));
 /** Square root; d/dx sqrt x = 1/(2 sqrt x). */
 export const sqrt = unary("sqrt", Math.sqrt, (g, _x, out) => e.zip(g, out, (gi, o) => gi / (2 * o)));
 /** max(a, 0); its derivative is 1 where a > 0 and 0 elsewhere (0 at exactly 0, by convention). */
-export const relu = unary("relu", (x) => (x > 0 ? x : 0), (g, _x, out) => e.maskPositive(g, out));
+export const relu = unary("relu", { loop: e.relu }, (g, _x, out) => e.maskPositive(g, out));
 /** 1 / (1 + e^-a), computed without overflow for large |a|; derivative out (1 - out). */
-export const sigmoid = unary(
-  "sigmoid",
-  (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
-  (g, _x, out) => e.zip(g, out, (gi, s) => gi * s * (1 - s)),
-);
+export const sigmoid = unary("sigmoid", { loop: e.sigmoid }, (g, _x, out) => e.sigmoidGrad(g, out));
 /** Hyperbolic tangent; derivative 1 - out^2. */
-export const tanh = unary("tanh", Math.tanh, (g, _x, out) => e.zip(g, out, (gi, t) => gi * (1 - t * t)));
+export const tanh = unary("tanh", { loop: e.tanh }, (g, _x, out) => e.tanhGrad(g, out));
 /** |a|; derivative sign(a) (0 at exactly 0, by convention). */
 export const abs = unary("abs", Math.abs, (g, x) => e.zip(g, x, (gi, xi) => gi * Math.sign(xi)));
 

@@ -6,11 +6,14 @@ import { like } from "../kernels/elementwise.ts";
 import { ShapeError, shapeStr } from "../shape.ts";
 import { Tensor, type TypedArray } from "../tensor.ts";
 
-type Kernel = (a: TypedArray, b: TypedArray, m: number, k: number, n: number) => TypedArray;
+type Kernel = (a: TypedArray, b: TypedArray, m: number, k: number, n: number, stableB?: boolean) => TypedArray;
 
-/** Run a 2-D kernel over `batch` stacked matrices. */
-const batched = (kernel: Kernel, a: TypedArray, b: TypedArray, batch: number, m: number, k: number, n: number): TypedArray => {
-  if (batch === 1) return kernel(a, b, m, k, n);
+/**
+ * Run a 2-D kernel over `batch` stacked matrices. stableB: b is a tensor's whole data (a weight, as
+ * a rule), which the fast kernels may keep resident (see ../kernels/matmul.ts).
+ */
+const batched = (kernel: Kernel, a: TypedArray, b: TypedArray, batch: number, m: number, k: number, n: number, stableB = false): TypedArray => {
+  if (batch === 1) return kernel(a, b, m, k, n, stableB);
   const out = like(a, batch * m * n);
   for (let i = 0; i < batch; i++) {
     out.set(kernel(a.subarray(i * m * k, (i + 1) * m * k), b.subarray(i * k * n, (i + 1) * k * n), m, k, n), i * m * n);
@@ -28,9 +31,9 @@ interface Dims {
 const matmulOp = defineOp<Dims>({
   name: "matmul",
   forward: ([a, b], { batch, m, k, n }) =>
-    new Tensor(batched(mm.matmulNN, a!.data, b!.data, batch, m, k, n), a!.rank === 3 ? [batch, m, n] : [m, n]),
+    new Tensor(batched(mm.matmulNN, a!.data, b!.data, batch, m, k, n, true), a!.rank === 3 ? [batch, m, n] : [m, n]),
   vjp: (g, { inputs: [a, b], attrs: { batch, m, k, n }, needs }) => [
-    needs[0] ? new Tensor(batched(mm.matmulNT, g.data, b!.data, batch, m, n, k), a!.shape) : null, // G[m,n].B^T
+    needs[0] ? new Tensor(batched(mm.matmulNT, g.data, b!.data, batch, m, n, k, true), a!.shape) : null, // G[m,n].B^T
     needs[1] ? new Tensor(batched(mm.matmulTN, a!.data, g.data, batch, k, m, n), b!.shape) : null, // A^T.G[m,n]
   ],
 });

@@ -82,6 +82,23 @@ export const logSumExp = (a: Tensor, axis?: Axis, keepDims = false): Tensor => {
 /** Index of the largest entry along `axis` (first among ties), as integers; no gradient. */
 export const argmax = (a: Tensor, axis = -1): Int32Array => {
   const ax = normalizeAxis("argmax", axis, a.rank);
+  if (ax === a.rank - 1 && a.shape[ax]! > 0) {
+    // The last axis (a row of logits per example): one pass per row, no index map.
+    const size = a.shape[ax]!;
+    const d = a.data;
+    const out = new Int32Array(a.size / size);
+    for (let r = 0, o = 0; r < out.length; r++, o += size) {
+      let best = 0;
+      let m = d[o]!;
+      // NOTE: ties go to the first; NaN wins so it propagates (as in maxToShape).
+      for (let j = 1; j < size; j++) {
+        const x = d[o + j]!;
+        if (x > m || (Number.isNaN(x) && !Number.isNaN(m))) { m = x; best = j; }
+      }
+      out[r] = best;
+    }
+    return out;
+  }
   const { kept } = attrsFor("argmax", a, ax, true);
   const { argmax: flat } = k.maxToShape(a.data, a.shape, kept);
   const inner = a.shape.slice(ax + 1).reduce((p, d) => p * d, 1);

@@ -4,9 +4,14 @@
 // code runs in Node, in a browser page and in a Web Worker, with no file to fetch. (The module is
 // under 4 KB: browsers refuse synchronous compilation of larger modules on a page's main thread.)
 // It has its own linear memory: each call copies the operands in, runs, and copies the product out
-// into a new Float32Array, since tensors are immutable and never live in that memory.
+// into a new Float32Array, since tensors are immutable and never live in that memory. Two savings on
+// those copies: a right operand that the caller marks stable (tensor data, never written after
+// construction: a weight) stays resident in the memory, keyed by the array object, so using the same
+// weight again (the backward pass's G.W^T, or the next prediction) copies nothing in; and the
+// product is copied out into a buffer donated for reuse (../pool.ts) when one of its size is free.
 // `simd` is null where WebAssembly or its SIMD is unavailable; ../matmul.ts then uses the reference loops.
 
+import { float32Uninitialized } from "../pool.ts";
 import * as reference from "../reference.ts";
 import { kernelsWasm } from "./kernels.wasm.ts";
 
@@ -16,15 +21,23 @@ export interface KernelExports {
   matmulNN(a: number, b: number, c: number, list: number, spare: number, m: number, k: number, n: number): void;
   matmulTN(a: number, b: number, c: number, list: number, spare: number, m: number, k: number, n: number): void;
   matmulNT(a: number, b: number, c: number, list: number, spare: number, bt: number, m: number, k: number, n: number): void;
+  /** Optional, so that a module of the matrix products alone can still be bound. */
+  sgdStep?(p: number, g: number, n: number, lr: number, decay: number): void;
 }
 
-/** A float32 matrix product C[m,n] of row-major operands (see ../reference.ts for the semantics). */
-export type Float32Kernel = (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => Float32Array;
+/**
+ * A float32 matrix product C[m,n] of row-major operands (see ../reference.ts for the semantics).
+ * stableB: b is never written again (tensor data), so it may be kept in the module's memory and
+ * reused by identity on later calls. Leave it false for arrays that may change.
+ */
+export type Float32Kernel = (a: Float32Array, b: Float32Array, m: number, k: number, n: number, stableB?: boolean) => Float32Array;
 
 export interface SimdKernels {
   readonly matmulNN: Float32Kernel;
   readonly matmulNT: Float32Kernel;
   readonly matmulTN: Float32Kernel;
+  /** out[i] = p[i] - lr * (g[i] + decay * p[i]), the same bits as ../update.ts's loop; out may be p. */
+  readonly sgdStep: (p: Float32Array, g: Float32Array, out: Float32Array, lr: number, decay: number) => void;
 }
 
 /** The bytes of a base64 string (atob exists in Node >= 16, browsers and workers). */
@@ -36,8 +49,10 @@ export const decodeBase64 = (text: string): Uint8Array<ArrayBuffer> => {
 };
 
 const PAGE = 65536;
-const LIST = 16; // byte offset of the scratch list of nonzeros; regions start 16-byte aligned
+const RESIDENT = 16; // byte offset of the resident operands; regions start 16-byte aligned
 const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+/** Products too tall for the memory go in blocks of rows, if blocks of at least this many rows fit. */
+const MIN_BLOCK_ROWS = 64;
 
 /** Wrap an instance's exports as kernels over Float32Arrays. */
 export const bindKernels = (wasm: KernelExports): SimdKernels => {
@@ -61,31 +76,99 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     return true;
   };
 
+  // Stable right operands kept in [RESIDENT, residentEnd), by array identity. A WeakMap keeps no
+  // array alive; dropping them all is a new generation, which invalidates every entry.
+  const resident = new WeakMap<Float32Array, { readonly offset: number; readonly generation: number }>();
+  let residentEnd = RESIDENT;
+  let generation = 0;
+  /** The resident operands take at most half the memory it starts with; when full, they are all dropped at once. */
+  const residentBytes = Math.floor(wasm.memory.buffer.byteLength / 32) * 16;
+
+  /** The byte offset of b (size floats) in the memory, copying it in if it is not there; null if it cannot stay. */
+  const residentOffset = (b: Float32Array, size: number): number | null => {
+    const hit = resident.get(b);
+    if (hit !== undefined && hit.generation === generation) return hit.offset;
+    const bytes = align(4 * size);
+    if (bytes > residentBytes) return null;
+    if (residentEnd + bytes > RESIDENT + residentBytes) {
+      generation++;
+      residentEnd = RESIDENT;
+    }
+    if (!reserve(residentEnd + bytes)) return null;
+    const offset = residentEnd;
+    heap.set(b, offset >> 2);
+    residentEnd += bytes;
+    resident.set(b, { offset, generation });
+    return offset;
+  };
+
   /**
-   * C = op(A) . op(B) for `kind` (NN, NT or TN). A holds m*k floats and B k*n in every case. The
-   * memory is laid out as [list of k nonzeros | A | B | C | spare row of C | B^T for NT]; A and B
-   * are copied in, and C is copied out into a new array. A product too large for the memory is
-   * left to the reference loops.
+   * C = op(A) . op(B) for `kind` (NN, NT or TN), written into c at `at`. A holds m*k floats and B
+   * k*n in every case. The memory is laid out as [resident operands | list of k nonzeros | A | B |
+   * C | spare row of C | B^T for NT]; A and B (unless resident) are copied in, and C is copied out.
+   * Rows of A (NN, NT) that do not fit in the memory as it is go in blocks of at least
+   * MIN_BLOCK_ROWS rows (when that many fit; else the memory grows as needed) rather than growing it:
+   * growing detaches the old buffer, and in V8 one detached buffer anywhere makes every typed-array
+   * loop of the process slower from then on. Returns false if the product cannot fit even so.
    */
-  const product = (kind: "NN" | "NT" | "TN", a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array => {
-    const pa = align(LIST + 16 * k);
+  const run = (kind: "NN" | "NT" | "TN", a: Float32Array, b: Float32Array, m: number, k: number, n: number, stableB: boolean, c: Float32Array, at: number): boolean => {
+    const kept = stableB && b.length === k * n ? residentOffset(b, k * n) : null;
+    const list = align(residentEnd);
+    const pa = align(list + 16 * k);
+    const fixed = 4 * (kept === null ? k * n : 0) + 4 * n + (kind === "NT" ? 4 * k * n : 0) + 64; // B, spare, B^T, alignment
+    const perRow = 4 * (k + n);
+    const capacity = wasm.memory.buffer.byteLength;
+    if (kind !== "TN" && m > 2 && pa + fixed + m * perRow > capacity) {
+      const rows = Math.floor((capacity - pa - fixed) / perRow / 2) * 2; // whole pairs of rows
+      if (rows >= MIN_BLOCK_ROWS) {
+        for (let i = 0; i < m; i += rows) {
+          const r = Math.min(rows, m - i);
+          if (!run(kind, a.subarray(i * k, (i + r) * k), b, r, k, n, stableB, c, at + i * n)) return false;
+        }
+        return true;
+      }
+    }
     const pb = align(pa + 4 * m * k);
-    const pc = align(pb + 4 * k * n);
+    const pc = kept === null ? align(pb + 4 * k * n) : pb;
     const spare = align(pc + 4 * m * n);
     const bt = align(spare + 4 * n);
-    if (!reserve(bt + (kind === "NT" ? 4 * k * n : 0))) return reference[`matmul${kind}`](a, b, m, k, n) as Float32Array;
+    if (!reserve(bt + (kind === "NT" ? 4 * k * n : 0))) return false;
     heap.set(a.length === m * k ? a : a.subarray(0, m * k), pa >> 2);
-    heap.set(b.length === k * n ? b : b.subarray(0, k * n), pb >> 2);
-    if (kind === "NN") wasm.matmulNN(pa, pb, pc, LIST, spare, m, k, n);
-    else if (kind === "TN") wasm.matmulTN(pa, pb, pc, LIST, spare, m, k, n);
-    else wasm.matmulNT(pa, pb, pc, LIST, spare, bt, m, k, n);
-    return heap.slice(pc >> 2, (pc >> 2) + m * n);
+    if (kept === null) heap.set(b.length === k * n ? b : b.subarray(0, k * n), pb >> 2);
+    const pB = kept ?? pb;
+    if (kind === "NN") wasm.matmulNN(pa, pB, pc, list, spare, m, k, n);
+    else if (kind === "TN") wasm.matmulTN(pa, pB, pc, list, spare, m, k, n);
+    else wasm.matmulNT(pa, pB, pc, list, spare, bt, m, k, n);
+    c.set(heap.subarray(pc >> 2, (pc >> 2) + m * n), at);
+    return true;
+  };
+
+  /** C = op(A) . op(B) into a new array; a product too large for the memory is left to the reference loops. */
+  const product = (kind: "NN" | "NT" | "TN", a: Float32Array, b: Float32Array, m: number, k: number, n: number, stableB: boolean): Float32Array => {
+    const c = float32Uninitialized(m * n);
+    return run(kind, a, b, m, k, n, stableB, c, 0) ? c : (reference[`matmul${kind}`](a, b, m, k, n) as Float32Array);
+  };
+
+  /** Gradient descent on p with g, in double precision as the reference loop (../update.ts), into out. */
+  const sgdStep = (p: Float32Array, g: Float32Array, out: Float32Array, lr: number, decay: number): void => {
+    const n = p.length;
+    const pp = align(residentEnd);
+    const pg = align(pp + 4 * n);
+    if (wasm.sgdStep === undefined || !reserve(pg + 4 * n)) {
+      for (let i = 0; i < n; i++) out[i] = p[i]! - lr * (g[i]! + decay * p[i]!);
+      return;
+    }
+    heap.set(p, pp >> 2);
+    heap.set(g, pg >> 2);
+    wasm.sgdStep(pp, pg, n, lr, decay);
+    out.set(heap.subarray(pp >> 2, (pp >> 2) + n));
   };
 
   return {
-    matmulNN: (a, b, m, k, n) => product("NN", a, b, m, k, n),
-    matmulNT: (a, b, m, k, n) => product("NT", a, b, m, k, n),
-    matmulTN: (a, b, m, k, n) => product("TN", a, b, m, k, n),
+    sgdStep,
+    matmulNN: (a, b, m, k, n, stableB = false) => product("NN", a, b, m, k, n, stableB),
+    matmulNT: (a, b, m, k, n, stableB = false) => product("NT", a, b, m, k, n, stableB),
+    matmulTN: (a, b, m, k, n, stableB = false) => product("TN", a, b, m, k, n, stableB),
   };
 };
 

@@ -1,0 +1,176 @@
+// The fast paths added around the WebAssembly kernels, each checked against the plain loops:
+// resident right operands (weights kept in the module's memory by identity), products split into
+// blocks of rows instead of growing the memory, sgdStep, donated buffers reused for results, and
+// the broadcastTo / sumToShape shortcuts.
+
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { broadcastTo as broadcastKernel, broadcastStrides, offsets, sumToShape as sumKernel } from "../../src/autograd/kernels/indexing.ts";
+import { clearPool, float32Uninitialized, give, pooledBytes } from "../../src/autograd/kernels/pool.ts";
+import * as reference from "../../src/autograd/kernels/reference.ts";
+import { sgdStep, sgdStepReference } from "../../src/autograd/kernels/update.ts";
+import { maxToShape } from "../../src/autograd/kernels/indexing.ts";
+import { argmax, tensor } from "../../src/autograd/index.ts";
+import { simd } from "../../src/autograd/kernels/wasm/index.ts";
+
+type Kind = "matmulNN" | "matmulNT" | "matmulTN";
+const dim = fc.constantFrom(0, 1, 2, 3, 5, 8, 16, 17, 33);
+const floats = (n: number, zeroRate = 0.3) =>
+  fc
+    .array(fc.oneof({ weight: Math.round(zeroRate * 10), arbitrary: fc.constant(0) }, { weight: 10 - Math.round(zeroRate * 10), arbitrary: fc.double({ min: -4, max: 4, noNaN: true }) }), {
+      minLength: n,
+      maxLength: n,
+    })
+    .map((xs) => Float32Array.from(xs));
+
+/** |got - want| within k+2 float32 roundings of sum |a||b|, as in kernels.spec.ts. */
+const expectClose = (kind: Kind, got: Float32Array, a: Float32Array, b: Float32Array, m: number, k: number, n: number) => {
+  const want = reference[kind](a, b, m, k, n);
+  const scale = reference[kind](Float64Array.from(a, Math.abs), Float64Array.from(b, Math.abs), m, k, n);
+  expect(got.length).toBe(m * n);
+  for (let i = 0; i < m * n; i++) {
+    if (!(Math.abs(got[i]! - want[i]!) <= (k + 2) * 2 ** -23 * scale[i]!)) expect.fail(`${kind} ${m}x${k}x${n}: C[${i}] = ${got[i]}, reference ${want[i]}`);
+  }
+};
+
+describe("resident right operands (stableB)", () => {
+  for (const kind of ["matmulNN", "matmulNT", "matmulTN"] as const) {
+    it(`${kind} gives the reference's answer whether the weight was resident or not, call after call`, () => {
+      fc.assert(
+        fc.property(
+          fc.record({ m: dim, k: dim, n: dim }).chain(({ m, k, n }) =>
+            fc.record({ m: fc.constant(m), k: fc.constant(k), n: fc.constant(n), a1: floats(m * k, 0.5), a2: floats(m * k, 0.8), b: floats(k * n) }),
+          ),
+          ({ m, k, n, a1, a2, b }) => {
+            expectClose(kind, simd![kind](a1, b, m, k, n, true), a1, b, m, k, n); // copied in
+            expectClose(kind, simd![kind](a2, b, m, k, n, true), a2, b, m, k, n); // reused
+            const other = b.map((v) => -v); // a different array: never mistaken for b
+            expectClose(kind, simd![kind](a2, other, m, k, n, true), a2, other, m, k, n);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+  }
+
+  it("survive the resident area filling up and starting over (more weights than fit)", () => {
+    const k = 700, n = 700; // 1.9 MB each: a handful fill the area
+    const weights = Array.from({ length: 8 }, (_, i) => Float32Array.from({ length: k * n }, (_, j) => ((i + j) % 5) - 2));
+    const a = Float32Array.from({ length: 2 * k }, (_, j) => (j % 3) - 1);
+    for (let round = 0; round < 2; round++) {
+      for (const w of weights) expect(Array.from(simd!.matmulNN(a, w, 2, k, n, true))).toEqual(Array.from(reference.matmulNN(a, w, 2, k, n)));
+    }
+  });
+});
+
+describe("products taller than the memory", () => {
+  it("go in blocks of rows and equal the reference (6,000 rows of 784: more than the 16 MB memory holds at once)", () => {
+    const m = 6_000, k = 784, n = 8;
+    let s = 7;
+    const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const a = Float32Array.from({ length: m * k }, () => (next() < 0.8 ? 0 : next()));
+    const b = Float32Array.from({ length: k * n }, () => next() - 0.5);
+    expectClose("matmulNN", simd!.matmulNN(a, b, m, k, n, true), a, b, m, k, n);
+    const g = Float32Array.from({ length: m * n }, () => next() - 0.5);
+    const bt = Float32Array.from({ length: n * k }, () => next() - 0.5);
+    expectClose("matmulNT", simd!.matmulNT(g, bt, m, n, k), g, bt, m, n, k);
+  });
+});
+
+describe("sgdStep", () => {
+  it("on WebAssembly SIMD gives exactly the bits of the plain loop, in place or not, for any length", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 37 }).chain((n) => fc.tuple(floats(n, 0.1), floats(n, 0.3))),
+        fc.double({ min: 0, max: 2, noNaN: true }),
+        fc.constantFrom(0, 1e-4, 0.5),
+        ([p, g], lr, decay) => {
+          const want = new Float32Array(p.length);
+          sgdStepReference(p, g, want, lr, decay);
+          const out = new Float32Array(p.length);
+          sgdStep(p, g, out, lr, decay);
+          expect(Array.from(out)).toEqual(Array.from(want));
+          const inPlace = p.slice();
+          sgdStep(inPlace, g, inPlace, lr, decay);
+          expect(Array.from(inPlace)).toEqual(Array.from(want));
+        },
+      ),
+    );
+  });
+
+  it("runs the plain loop for float64", () => {
+    const p = Float64Array.of(1, 2), g = Float64Array.of(0.5, -1), out = new Float64Array(2);
+    sgdStep(p, g, out, 0.1, 0);
+    expect(Array.from(out)).toEqual([1 - 0.1 * 0.5, 2 + 0.1]);
+  });
+});
+
+describe("the free-list of donated buffers", () => {
+  it("hands a donated buffer back for a result of its size, and otherwise allocates", () => {
+    clearPool();
+    const buffer = new ArrayBuffer(4 * 6);
+    give(buffer);
+    expect(pooledBytes()).toBe(24);
+    expect(float32Uninitialized(5).buffer).not.toBe(buffer);
+    expect(float32Uninitialized(6).buffer).toBe(buffer);
+    expect(pooledBytes()).toBe(0);
+    expect(float32Uninitialized(6).buffer).not.toBe(buffer);
+  });
+
+  it("results written into reused buffers are the reference's (no stale values)", () => {
+    clearPool();
+    const a = Float32Array.of(1, 0, 2, 3), b = Float32Array.of(1, 1, 1, 1);
+    give(new Float32Array([9, 9, 9, 9]).buffer);
+    expect(Array.from(simd!.matmulNN(a, b, 2, 2, 2))).toEqual(Array.from(reference.matmulNN(a, b, 2, 2, 2)));
+  });
+});
+
+describe("broadcastTo and sumToShape shortcuts", () => {
+  const generic = {
+    broadcast: (data: Float64Array, from: number[], to: number[]) => {
+      const idx = offsets(to, broadcastStrides(from, to));
+      return Array.from(idx, (j) => data[j]!);
+    },
+    sum: (data: Float64Array, from: number[], to: number[]) => {
+      const out = new Float64Array(to.reduce((p, d) => p * d, 1));
+      const idx = offsets(from, broadcastStrides(to, from));
+      idx.forEach((j, i) => (out[j] = out[j]! + data[i]!));
+      return Array.from(out);
+    },
+  };
+  const shapePair = fc
+    .array(fc.integer({ min: 0, max: 4 }), { minLength: 0, maxLength: 3 })
+    .chain((to) => fc.tuple(fc.constant(to), fc.constantFrom([] as number[], to.map(() => 1), to.slice(1).map(() => 1), to.slice(-1))));
+
+  it("give what the index maps give, for scalars, all-ones shapes, rows, and empty dimensions", () => {
+    fc.assert(
+      fc.property(shapePair, fc.double({ min: -3, max: 3, noNaN: true }), ([to, from], v) => {
+        const size = from.reduce((p, d) => p * d, 1);
+        const data = Float64Array.from({ length: size }, (_, i) => v + i);
+        expect(Array.from(broadcastKernel(data, from, to))).toEqual(generic.broadcast(data, from, to));
+        const big = Float64Array.from({ length: to.reduce((p, d) => p * d, 1) }, (_, i) => v * (i + 1));
+        expect(Array.from(sumKernel(big, to, from))).toEqual(generic.sum(big, to, from));
+      }),
+    );
+  });
+});
+
+describe("argmax over the last axis (a loop per row)", () => {
+  it("equals the general reduction's arg-max, ties to the first and NaN winning, for any shape", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 3 }).chain((shape) =>
+          fc.tuple(fc.constant(shape), fc.array(fc.constantFrom(0, 1, 2, -1, Number.NaN, Number.NEGATIVE_INFINITY), { minLength: shape.reduce((p, d) => p * d, 1), maxLength: shape.reduce((p, d) => p * d, 1) })),
+        ),
+        ([shape, values]) => {
+          const t = tensor(values, shape, "float64");
+          const kept = [...shape.slice(0, -1), 1];
+          if (shape[shape.length - 1] === 0) return; // the general path's concern (nothing to pick)
+          const { argmax: flat } = maxToShape(t.data, shape, kept);
+          const last = shape[shape.length - 1]!;
+          expect(Array.from(argmax(t, -1))).toEqual(Array.from(flat, (i) => i % last));
+        },
+      ),
+    );
+  });
+});

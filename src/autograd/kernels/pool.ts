@@ -1,0 +1,46 @@
+// A small free-list of float buffers, fed only by explicit donation (../donation.ts: the optimizer
+// with { donate: true } hands over the gradients it has finished with). Kernels that overwrite
+// every element of their result take from it instead of allocating, which spares the page faults of
+// fresh large arrays (on some VMs a fresh 400 KB array costs several times its arithmetic).
+// Nothing is ever guessed to be free: a buffer is here only because its owner gave it away, and the
+// owner's array is marked donated (ops refuse it), so no tensor can see it being reused.
+
+/** At most this many buffers of one byte length are kept; the rest are left to the GC. */
+const PER_SIZE = 4;
+/** And at most this many bytes in all. */
+const MAX_BYTES = 64 << 20;
+
+const free = new Map<number, ArrayBuffer[]>();
+let held = 0;
+
+/** Keep `buffer` (donated: no live tensor uses it) for reuse. */
+export const give = (buffer: ArrayBuffer): void => {
+  const n = buffer.byteLength;
+  if (n === 0 || held + n > MAX_BYTES) return;
+  let list = free.get(n);
+  if (list === undefined) free.set(n, (list = []));
+  if (list.length >= PER_SIZE) return;
+  list.push(buffer);
+  held += n;
+};
+
+/**
+ * A Float32Array of n elements over a donated buffer, or a fresh one. NOTE: a reused buffer holds
+ * stale values, not zeros: only for callers that write every element.
+ */
+export const float32Uninitialized = (n: number): Float32Array => {
+  const list = free.get(n * 4);
+  const buffer = list?.pop();
+  if (buffer === undefined) return new Float32Array(n);
+  held -= buffer.byteLength;
+  return new Float32Array(buffer);
+};
+
+/** Bytes held for reuse (for specs and benchmarks). */
+export const pooledBytes = (): number => held;
+
+/** Drop every held buffer. */
+export const clearPool = (): void => {
+  free.clear();
+  held = 0;
+};
