@@ -34,7 +34,7 @@ const FLAGS: Record<string, FlagSpec> = {
   activation: { type: "string", default: "relu", value: ACTIVATIONS.join("|"), help: "hidden-layer nonlinearity (He init for relu, Glorot for the others)" },
   dropout: { type: "string", default: "0", value: "P", help: "dropout probability after each hidden layer, in [0, 1)" },
   "weight-decay": { type: "string", default: "0", value: "L", help: "weight decay on weights (not biases)" },
-  seed: { type: "string", default: "42", value: "N", help: "seed for initialization, the validation split, shuffling and dropout" },
+  seed: { type: "string", default: "1", value: "N", help: "seed for initialization, the validation split, shuffling and dropout" },
   "val-split": { type: "string", default: "0.1", value: "F", help: "fraction of the training set held out for validation, in [0, 1)" },
   data: { type: "string", value: "DIR", help: "directory with MNIST-layout IDX files (else data/, else the installed MNIST)" },
   out: { type: "string", default: "models/mnist-mlp.safetensors", value: "FILE", help: "where to save the model (checkpoint and report go beside it)" },
