@@ -125,6 +125,22 @@ describe("valueAndGrad over parameter trees", () => {
 });
 
 describe("the backward pass", () => {
+  it("hands each vjp its inputs as constants, so a vjp written with ops records no graph of its own", () => {
+    const seen: (Tensor | null)[] = [];
+    const square = defineOp({
+      name: "square",
+      forward: ([x]) => mul(x!, x!),
+      vjp: (g, { inputs: [x] }) => {
+        const dx = mul(mul(g, x!), 2);
+        seen.push(x!, dx);
+        return [dx];
+      },
+    });
+    const g = grad((t: Tensor) => sum(square([t], undefined)))(f64([1, -2, 3]));
+    expect(Array.from(g.data)).toEqual([2, -4, 6]);
+    expect(seen.map((t) => t!.node)).toEqual([null, null]);
+  });
+
   it("gives x*x the gradient 2x: a tensor used twice receives the sum of both paths", () => {
     fc.assert(
       fc.property(tensorOfShape([3]), (x) => {

@@ -50,7 +50,9 @@ export const defineOp = <A = undefined>(def: OpDefinition<A>): Op<A> => {
     return new Tensor(out.data, out.shape, {
       op: name,
       parents: inputs,
-      vjp: (g, needs) => vjp(g, { inputs, out, attrs, needs }),
+      // The vjp sees its inputs as constants: a vjp written with ops (mul(g, sigmoid(x))) must not
+      // record a graph of its own that nobody will differentiate.
+      vjp: (g, needs) => vjp(g, { inputs: inputs.map((t) => (t.node === null ? t : new Tensor(t.data, t.shape))), out, attrs, needs }),
     });
   };
 };
