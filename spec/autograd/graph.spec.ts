@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { freeze } from "immer";
 import { describe, expect, it } from "vitest";
 import {
-  add, backward, defineOp, exp, grad, matmul, mul, neg, ones, reshape, sum, tanh, tensor, treeLeaves, treeMap, valueAndGrad,
+  add, backward, cast, defineOp, exp, grad, matmul, mul, neg, ones, reshape, sum, tanh, tensor, treeLeaves, treeMap, valueAndGrad,
   valueAndGradAux, vjp, watch, zeros, type Tensor, type Tree,
 } from "../../src/autograd/index.ts";
 import { tensorOfShape } from "../arbitraries.ts";
@@ -272,5 +272,13 @@ describe("parameter trees", () => {
     expect(treeLeaves(doubled).map(({ leaf }) => leaf.toArray())).toEqual([[1], [4, 6]]);
     expect((doubled as { c: number }).c).toBe(4);
     expect((doubled as { d: null }).d).toBeNull();
+  });
+});
+
+describe("cast", () => {
+  it("keeps the graph: the gradient flows back through a change of precision, in the input's dtype", () => {
+    const g = grad((t: Tensor) => sum(mul(cast(t, "float64"), cast(t, "float64"))))(tensor([1.5, -2], [2], "float32"));
+    expect(g.dtype).toBe("float32");
+    expect(Array.from(g.data)).toEqual([3, -4]);
   });
 });

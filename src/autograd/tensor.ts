@@ -151,14 +151,8 @@ export const arange = (start: number, stop?: number, step = 1, dtype: DType = "f
 
 /** The n x n identity matrix. */
 export const eye = (n: number, dtype: DType = "float32"): Tensor => {
+  checkShape("eye", [n, n]);
   const data = arrayFor(dtype, n * n);
   for (let i = 0; i < n; i++) data[i * n + i] = 1;
   return new Tensor(data, checkShape("eye", [n, n]));
-};
-
-/** The same values as a new constant tensor of the given dtype (a copy). */
-export const cast = (t: Tensor, dtype: DType): Tensor => {
-  const data = arrayFor(dtype, t.size);
-  data.set(t.data);
-  return new Tensor(data, t.shape);
 };

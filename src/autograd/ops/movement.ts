@@ -5,7 +5,7 @@ import { defineOp, type Op } from "../define-op.ts";
 import { like } from "../kernels/elementwise.ts";
 import * as k from "../kernels/indexing.ts";
 import { broadcastShapes, normalizeAxis, sameShape, ShapeError, shapeStr, sizeOf, stridesOf, type Shape } from "../shape.ts";
-import { Tensor } from "../tensor.ts";
+import { Tensor, type DType } from "../tensor.ts";
 
 const T = (data: Tensor["data"], shape: Shape): Tensor => new Tensor(data, shape);
 
@@ -242,3 +242,18 @@ export const gather = (a: Tensor, indices: ArrayLike<number>, axis = 0): Tensor 
 
 /** The same values, treated as a constant by differentiation: no gradient flows through it. */
 export const stopGradient = (a: Tensor): Tensor => (a.node === null ? a : T(a.data, a.shape));
+
+const castOp: Op<DType> = defineOp<DType>({
+  name: "cast",
+  mixedDtypes: true,
+  forward: ([a], dtype) => {
+    const data = dtype === "float64" ? new Float64Array(a!.size) : new Float32Array(a!.size);
+    data.set(a!.data);
+    return T(data, a!.shape);
+  },
+  // The same values in another precision: the cotangent goes back in the input's precision.
+  vjp: (g, { inputs: [a] }) => [castOp([g], a!.dtype)],
+});
+
+/** The same values in another dtype (a copy); differentiable, so float32 <-> float64 keeps the graph. */
+export const cast = (a: Tensor, dtype: DType): Tensor => (a.dtype === dtype ? a : castOp([a], dtype));
