@@ -1,6 +1,7 @@
 // The fast paths added around the WebAssembly kernels, each checked against the plain loops:
 // resident right operands (weights kept in the module's memory by identity), products split into
-// blocks of rows instead of growing the memory, sgdStep, donated buffers reused for results, and
+// blocks of rows instead of growing the memory, sgdStep, the fused bias and relu (linearNN), the
+// batch gather and scale (gatherUnitFloats), donated buffers reused for results, and
 // the broadcastTo / sumToShape shortcuts.
 
 import fc from "fast-check";
@@ -11,7 +12,9 @@ import * as reference from "../../src/autograd/kernels/reference.ts";
 import { sgdStep, sgdStepReference } from "../../src/autograd/kernels/update.ts";
 import { maxToShape } from "../../src/autograd/kernels/indexing.ts";
 import { argmax, tensor } from "../../src/autograd/index.ts";
-import { simd } from "../../src/autograd/kernels/wasm/index.ts";
+import { gatherUnitFloatsReference, simd } from "../../src/autograd/kernels/wasm/index.ts";
+import { addBiasInPlace, columnSums, maskPositive, maskPositiveWithColumnSums } from "../../src/autograd/kernels/elementwise.ts";
+import * as mm from "../../src/autograd/kernels/matmul.ts";
 
 type Kind = "matmulNN" | "matmulNT" | "matmulTN";
 const dim = fc.constantFrom(0, 1, 2, 3, 5, 8, 16, 17, 33);
@@ -169,6 +172,90 @@ describe("argmax over the last axis (a loop per row)", () => {
           const { argmax: flat } = maxToShape(t.data, shape, kept);
           const last = shape[shape.length - 1]!;
           expect(Array.from(argmax(t, -1))).toEqual(Array.from(flat, (i) => i % last));
+        },
+      ),
+    );
+  });
+});
+
+describe("linearNN (the product with the bias and relu added in WebAssembly memory)", () => {
+  it("gives the bits of addBiasInPlace on the product, relu or not, NaN, -0 and infinities included", () => {
+    const special = fc.constantFrom(0, -0, 1, -1, 0.5, -2.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-40, -1e-40);
+    fc.assert(
+      fc.property(
+        fc.record({ m: dim, k: dim, n: dim, relu: fc.boolean() }).chain(({ m, k, n, relu }) =>
+          fc.record({
+            m: fc.constant(m), k: fc.constant(k), n: fc.constant(n), relu: fc.constant(relu),
+            a: floats(m * k, 0.5), w: floats(k * n),
+            bias: fc.array(fc.oneof(special, fc.double({ min: -4, max: 4, noNaN: true })), { minLength: n, maxLength: n }).map((xs) => Float32Array.from(xs)),
+          }),
+        ),
+        ({ m, k, n, relu, a, w, bias }) => {
+          const want = addBiasInPlace(simd!.matmulNN(a, w, m, k, n), bias, relu);
+          const got = simd!.linearNN(a, w, bias, m, k, n, relu);
+          expect(Array.from(got).map(Object.is.bind(null, 0))).toEqual(Array.from(want).map(Object.is.bind(null, 0))); // +0, not -0
+          expect(Array.from(got)).toEqual(Array.from(want));
+          expect(Array.from(mm.linearNN(Float64Array.from(a), Float64Array.from(w), Float64Array.from(bias), m, k, n, relu))).toEqual(
+            Array.from(addBiasInPlace(reference.matmulNN(Float64Array.from(a), Float64Array.from(w), m, k, n), Float64Array.from(bias), relu)),
+          );
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it("adds the bias in every block of a product too tall for the memory", () => {
+    const m = 3000, k = 784, n = 8; // 9.4 MB of A: blocks of rows
+    const a = Float32Array.from({ length: m * k }, (_, i) => ((i * 7) % 11) - 5);
+    const w = Float32Array.from({ length: k * n }, (_, i) => ((i * 3) % 7) / 7 - 0.4);
+    const bias = Float32Array.from({ length: n }, (_, j) => j - 3.5);
+    expect(Array.from(simd!.linearNN(a, w, bias, m, k, n, true))).toEqual(Array.from(addBiasInPlace(simd!.matmulNN(a, w, m, k, n), bias, true)));
+  });
+});
+
+describe("gatherUnitFloats (rows of bytes scaled to [0, 1] in WebAssembly)", () => {
+  it("gives the bits of the plain loop x * (1 / 255) for any rows, lengths (0 and 1 included) and bytes", () => {
+    fc.assert(
+      fc.property(
+        fc.record({ count: fc.integer({ min: 0, max: 9 }), length: fc.constantFrom(0, 1, 3, 15, 16, 17, 33, 784) }).chain(({ count, length }) =>
+          fc.record({
+            length: fc.constant(length),
+            bytes: fc.uint8Array({ minLength: count * length, maxLength: count * length }),
+            rows: count === 0 ? fc.constant([]) : fc.array(fc.integer({ min: 0, max: count - 1 }), { maxLength: 12 }),
+          }),
+        ),
+        ({ length, bytes, rows }) => {
+          const want = gatherUnitFloatsReference(bytes, rows, length, new Float32Array(rows.length * length));
+          expect(Array.from(simd!.gatherUnitFloats(bytes, rows, length, new Float32Array(rows.length * length)))).toEqual(Array.from(want));
+        },
+      ),
+    );
+  });
+
+  it("covers every byte value, and more rows than fit in the memory at once (blocks)", () => {
+    const length = 200_003; // odd, and 1 MB a row in the memory: a few dozen rows fit
+    const bytes = Uint8Array.from({ length: 3 * length }, (_, i) => (i * 131) % 256);
+    const rows = Array.from({ length: 40 }, (_, r) => (r * 2) % 3);
+    const want = gatherUnitFloatsReference(bytes, rows, length, new Float32Array(rows.length * length));
+    const got = simd!.gatherUnitFloats(bytes, rows, length, new Float32Array(rows.length * length));
+    expect(got.every((x, i) => Object.is(x, want[i]))).toBe(true);
+  });
+});
+
+describe("maskPositiveWithColumnSums (the relu layer's backward in one pass)", () => {
+  it("gives the bits of maskPositive then columnSums, float32 and float64, empty and one-column matrices included", () => {
+    fc.assert(
+      fc.property(
+        fc.record({ rows: dim, n: dim, f64: fc.boolean() }).chain(({ rows, n, f64 }) =>
+          fc.record({ n: fc.constant(n), f64: fc.constant(f64), g: floats(rows * n, 0.2), mask: floats(rows * n, 0.4) }),
+        ),
+        ({ n, f64, g, mask }) => {
+          const [gg, mm2] = f64 ? [Float64Array.from(g), Float64Array.from(mask)] : [g, mask];
+          const masked = maskPositive(gg, mm2);
+          const { masked: got, sums } = maskPositiveWithColumnSums(gg, mm2, n);
+          expect(got.constructor).toBe(gg.constructor);
+          expect(Array.from(got)).toEqual(Array.from(masked));
+          expect(Array.from(sums)).toEqual(Array.from(columnSums(masked, n)));
         },
       ),
     );

@@ -1,16 +1,18 @@
 // From examples to what a model eats: flattened, normalized inputs x in [0, 1] of shape
 // [batch, rows * cols], labels, a seeded train/validation split, and shuffled mini-batches.
 //
-// Pixels stay bytes until a batch is built; each batch scales its own rows (x / 255). bench/data.ts
-// measures this against holding a float32 copy of the whole set: copying float rows saves some 50-90 ms
-// per epoch of 844 batches, but making the copy costs about a second and 188 MB more memory (four
-// bytes a pixel instead of one), so it would pay back only after 15-25 epochs, and an epoch's
-// forward and backward passes cost far more than either. Bytes it is.
+// Pixels stay bytes until a batch is built; each batch scales its own rows (x / 255), on WebAssembly
+// SIMD where available (the autograd kernels' gatherUnitFloats, the same bits as the plain loop).
+// bench/data.ts measures this against holding a float32 copy of the whole set: copying float rows
+// saves a few ms per epoch of 844 batches, but making the copy costs most of a second and 188 MB
+// more memory (four bytes a pixel instead of one), so it would pay back only after a hundred
+// epochs or more. Bytes it is.
 //
 // Epoch e's order is permutation(foldIn(key, e)): a function of the key and the epoch alone, so a run
 // resumed at epoch k sees the same batches as one that never stopped.
 
 import { foldIn, permutation, type Key } from "../autograd/random.ts";
+import { simd } from "../autograd/kernels/wasm/index.ts";
 import { Tensor } from "../autograd/tensor.ts";
 import { DataError } from "./idx-parse.ts";
 import type { Examples } from "./mnist.ts";
@@ -45,7 +47,11 @@ const checkIndices = (data: Examples, indices: ArrayLike<number>, what: string):
  * Rows `indices` of the images, flattened and scaled to [0, 1], written into `out` (row r is
  * out[r * features .. (r + 1) * features)). No checks: the caller has checked the indices.
  */
-export const gatherInputs = (data: Examples, indices: ArrayLike<number>, out: Float32Array): Float32Array => {
+export const gatherInputs = (data: Examples, indices: ArrayLike<number>, out: Float32Array): Float32Array =>
+  simd !== null ? simd.gatherUnitFloats(data.images, indices, featureCount(data), out) : gatherInputsReference(data, indices, out);
+
+/** gatherInputs as a plain loop: the definition the WebAssembly path (same bits) is checked against. */
+export const gatherInputsReference = (data: Examples, indices: ArrayLike<number>, out: Float32Array): Float32Array => {
   const f = featureCount(data);
   const images = data.images;
   for (let r = 0; r < indices.length; r++) {

@@ -117,3 +117,21 @@ export const columnSums = (a: TypedArray, n: number): TypedArray => {
   for (let r = 0; r < a.length; r += n) for (let j = 0; j < n; j++) out[j] = out[j]! + a[r + j]!;
   return out;
 };
+
+/**
+ * The relu layer's backward in one pass over g [rows, n]: gm = maskPositive(g, mask) and its
+ * columnSums, with the same roundings as the two loops (sums accumulated row by row in g's type).
+ */
+export const maskPositiveWithColumnSums = (g: TypedArray, mask: TypedArray, n: number): { masked: TypedArray; sums: TypedArray } => {
+  const masked = like(g);
+  const sums = like(g, n);
+  if (n === 0) return { masked, sums };
+  for (let r = 0; r < g.length; r += n) {
+    for (let j = 0; j < n; j++) {
+      const v = mask[r + j]! > 0 ? g[r + j]! : 0;
+      masked[r + j] = v;
+      sums[j] = sums[j]! + v;
+    }
+  }
+  return { masked, sums };
+};

@@ -7,6 +7,7 @@
 // resident in their memory and skip copying it in when the same array comes again (a weight).
 
 import type { TypedArray } from "../tensor.ts";
+import { addBiasInPlace } from "./elementwise.ts";
 import * as reference from "./reference.ts";
 import { simd } from "./wasm/index.ts";
 
@@ -27,3 +28,9 @@ export const matmulTN = (a: TypedArray, b: TypedArray, m: number, k: number, n: 
   simd !== null && a instanceof Float32Array && b instanceof Float32Array
     ? simd.matmulTN(a, b, m, k, n, stableB)
     : reference.matmulTN(a, b, m, k, n);
+
+/** act(A[m,k] . W[k,n] + bias[n]) with act relu or none: elementwise.addBiasInPlace on matmulNN's product, in one kernel for float32. */
+export const linearNN = (a: TypedArray, w: TypedArray, bias: TypedArray, m: number, k: number, n: number, relu: boolean): TypedArray =>
+  simd !== null && a instanceof Float32Array && w instanceof Float32Array && bias instanceof Float32Array
+    ? simd.linearNN(a, w, bias, m, k, n, relu)
+    : addBiasInPlace(reference.matmulNN(a, w, m, k, n), bias, relu);

@@ -33,14 +33,17 @@ interface LinearAttrs {
 const linearOp = defineOp<LinearAttrs>({
   name: "linear",
   forward: ([x, w, b], { m, k, n, relu }) =>
-    // The product is a new array that only this op has seen, so the bias and relu can go in place.
-    new Tensor(e.addBiasInPlace(mm.matmulNN(x!.data, w!.data, m, k, n, true), b!.data, relu), [m, n]),
+    // The product is a new array that only this op has seen, so the bias and relu go in place (on
+    // WebAssembly, before the product leaves its memory).
+    new Tensor(mm.linearNN(x!.data, w!.data, b!.data, m, k, n, relu), [m, n]),
   vjp: (g, { inputs: [x, w, b], out, attrs: { m, k, n, relu }, needs }) => {
-    const gm = relu ? e.maskPositive(g.data, out.data) : g.data;
+    // The mask and the bias's column sums in one pass when both are wanted.
+    const fused = relu && needs[2] ? e.maskPositiveWithColumnSums(g.data, out.data, n) : null;
+    const gm = fused !== null ? fused.masked : relu ? e.maskPositive(g.data, out.data) : g.data;
     return [
       needs[0] ? new Tensor(mm.matmulNT(gm, w!.data, m, n, k, true), x!.shape) : null, // G[m,n].W^T
       needs[1] ? new Tensor(mm.matmulTN(x!.data, gm, k, m, n), w!.shape) : null, // X^T.G[m,n]
-      needs[2] ? new Tensor(e.columnSums(gm, n), b!.shape) : null,
+      needs[2] ? new Tensor(fused !== null ? fused.sums : e.columnSums(gm, n), b!.shape) : null,
     ];
   },
 });

@@ -11,6 +11,7 @@
 // product is copied out into a buffer donated for reuse (../pool.ts) when one of its size is free.
 // `simd` is null where WebAssembly or its SIMD is unavailable; ../matmul.ts then uses the reference loops.
 
+import { addBiasInPlace } from "../elementwise.ts";
 import { float32Uninitialized } from "../pool.ts";
 import * as reference from "../reference.ts";
 import { kernelsWasm } from "./kernels.wasm.ts";
@@ -23,6 +24,8 @@ export interface KernelExports {
   matmulNT(a: number, b: number, c: number, list: number, spare: number, bt: number, m: number, k: number, n: number): void;
   /** Optional, so that a module of the matrix products alone can still be bound. */
   sgdStep?(p: number, g: number, n: number, lr: number, decay: number): void;
+  addBias?(c: number, bias: number, m: number, n: number, relu: number): void;
+  unitFloats?(src: number, dst: number, n: number): void;
 }
 
 /**
@@ -38,6 +41,16 @@ export interface SimdKernels {
   readonly matmulTN: Float32Kernel;
   /** out[i] = p[i] - lr * (g[i] + decay * p[i]), the same bits as ../update.ts's loop; out may be p. */
   readonly sgdStep: (p: Float32Array, g: Float32Array, out: Float32Array, lr: number, decay: number) => void;
+  /**
+   * relu?(A[m,k] . W[k,n] + bias[n]) into a new array, W kept resident as with stableB: the product,
+   * the bias and the relu of ../elementwise.ts's addBiasInPlace, same bits, in one call.
+   */
+  readonly linearNN: (a: Float32Array, w: Float32Array, bias: Float32Array, m: number, k: number, n: number, relu: boolean) => Float32Array;
+  /**
+   * out[r * length + j] = bytes[rows[r] * length + j] / 255 for every r < rows.length, j < length:
+   * rows of bytes gathered and scaled to [0, 1], the same bits as x * (1 / 255) in double precision.
+   */
+  readonly gatherUnitFloats: (bytes: Uint8Array, rows: ArrayLike<number>, length: number, out: Float32Array) => Float32Array;
 }
 
 /** The bytes of a base64 string (atob exists in Node >= 16, browsers and workers). */
@@ -57,6 +70,7 @@ const MIN_BLOCK_ROWS = 64;
 /** Wrap an instance's exports as kernels over Float32Arrays. */
 export const bindKernels = (wasm: KernelExports): SimdKernels => {
   let heap = new Float32Array(wasm.memory.buffer);
+  let heap8 = new Uint8Array(wasm.memory.buffer);
 
   /**
    * Make the memory at least `bytes` long, or return false if it cannot grow that far (a 32-bit
@@ -72,7 +86,10 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
         return false;
       }
     }
-    if (heap.buffer !== wasm.memory.buffer) heap = new Float32Array(wasm.memory.buffer);
+    if (heap.buffer !== wasm.memory.buffer) {
+      heap = new Float32Array(wasm.memory.buffer);
+      heap8 = new Uint8Array(wasm.memory.buffer);
+    }
     return true;
   };
 
@@ -111,11 +128,11 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
    * growing detaches the old buffer, and in V8 one detached buffer anywhere makes every typed-array
    * loop of the process slower from then on. Returns false if the product cannot fit even so.
    */
-  const run = (kind: "NN" | "NT" | "TN", a: Float32Array, b: Float32Array, m: number, k: number, n: number, stableB: boolean, c: Float32Array, at: number): boolean => {
+  const run = (kind: "NN" | "NT" | "TN", a: Float32Array, b: Float32Array, m: number, k: number, n: number, stableB: boolean, c: Float32Array, at: number, bias: Float32Array | null = null, relu = false): boolean => {
     const kept = stableB && b.length === k * n ? residentOffset(b, k * n) : null;
     const list = align(residentEnd);
     const pa = align(list + 16 * k);
-    const fixed = 4 * (kept === null ? k * n : 0) + 4 * n + (kind === "NT" ? 4 * k * n : 0) + 64; // B, spare, B^T, alignment
+    const fixed = 4 * (kept === null ? k * n : 0) + 4 * n + (kind === "NT" ? 4 * k * n : 0) + (bias === null ? 0 : 4 * n) + 80; // B, spare, B^T, bias, alignment
     const perRow = 4 * (k + n);
     const capacity = wasm.memory.buffer.byteLength;
     if (kind !== "TN" && m > 2 && pa + fixed + m * perRow > capacity) {
@@ -123,7 +140,7 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
       if (rows >= MIN_BLOCK_ROWS) {
         for (let i = 0; i < m; i += rows) {
           const r = Math.min(rows, m - i);
-          if (!run(kind, a.subarray(i * k, (i + r) * k), b, r, k, n, stableB, c, at + i * n)) return false;
+          if (!run(kind, a.subarray(i * k, (i + r) * k), b, r, k, n, stableB, c, at + i * n, bias, relu)) return false;
         }
         return true;
       }
@@ -132,13 +149,18 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     const pc = kept === null ? align(pb + 4 * k * n) : pb;
     const spare = align(pc + 4 * m * n);
     const bt = align(spare + 4 * n);
-    if (!reserve(bt + (kind === "NT" ? 4 * k * n : 0))) return false;
+    const pbias = align(bt + (kind === "NT" ? 4 * k * n : 0)); // the bias, when there is one
+    if (!reserve(pbias + (bias === null ? 0 : 4 * n))) return false;
     heap.set(a.length === m * k ? a : a.subarray(0, m * k), pa >> 2);
     if (kept === null) heap.set(b.length === k * n ? b : b.subarray(0, k * n), pb >> 2);
     const pB = kept ?? pb;
     if (kind === "NN") wasm.matmulNN(pa, pB, pc, list, spare, m, k, n);
     else if (kind === "TN") wasm.matmulTN(pa, pB, pc, list, spare, m, k, n);
     else wasm.matmulNT(pa, pB, pc, list, spare, bt, m, k, n);
+    if (bias !== null) {
+      heap.set(bias, pbias >> 2);
+      wasm.addBias!(pc, pbias, m, n, relu ? 1 : 0);
+    }
     c.set(heap.subarray(pc >> 2, (pc >> 2) + m * n), at);
     return true;
   };
@@ -164,12 +186,53 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     out.set(heap.subarray(pp >> 2, (pp >> 2) + n));
   };
 
+  /** linearNN: the product with the bias and relu applied in the memory, before the copy out. */
+  const linearNN = (a: Float32Array, w: Float32Array, bias: Float32Array, m: number, k: number, n: number, relu: boolean): Float32Array => {
+    const c = float32Uninitialized(m * n);
+    if (wasm.addBias !== undefined && run("NN", a, w, m, k, n, true, c, 0, bias, relu)) return c;
+    const out = run("NN", a, w, m, k, n, true, c, 0) ? c : (reference.matmulNN(a, w, m, k, n) as Float32Array);
+    return addBiasInPlace(out, bias, relu) as Float32Array;
+  };
+
+  /** gatherUnitFloats: rows of bytes copied into the memory, scaled there, copied out; in blocks of rows that fit. */
+  const gatherUnitFloats = (bytes: Uint8Array, rows: ArrayLike<number>, length: number, out: Float32Array): Float32Array => {
+    const src = align(residentEnd);
+    const perRow = align(length) * 5; // the bytes, then their floats
+    const fit = Math.floor((wasm.memory.buffer.byteLength - src - 16) / perRow);
+    if (wasm.unitFloats === undefined || length === 0 || fit < 1) return gatherUnitFloatsReference(bytes, rows, length, out);
+    for (let r0 = 0; r0 < rows.length; r0 += fit) {
+      const count = Math.min(fit, rows.length - r0);
+      const n = count * length;
+      const dst = align(src + n);
+      for (let r = 0; r < count; r++) {
+        const from = rows[r0 + r]! * length;
+        heap8.set(bytes.subarray(from, from + length), src + r * length);
+      }
+      wasm.unitFloats(src, dst, n);
+      out.set(heap.subarray(dst >> 2, (dst >> 2) + n), r0 * length);
+    }
+    return out;
+  };
+
   return {
     sgdStep,
+    linearNN,
+    gatherUnitFloats,
     matmulNN: (a, b, m, k, n, stableB = false) => product("NN", a, b, m, k, n, stableB),
     matmulNT: (a, b, m, k, n, stableB = false) => product("NT", a, b, m, k, n, stableB),
     matmulTN: (a, b, m, k, n, stableB = false) => product("TN", a, b, m, k, n, stableB),
   };
+};
+
+/** The loop gatherUnitFloats stands for: x / 255 as x * (1 / 255), rounded once to float32. */
+export const gatherUnitFloatsReference = (bytes: Uint8Array, rows: ArrayLike<number>, length: number, out: Float32Array): Float32Array => {
+  const inv = 1 / 255;
+  for (let r = 0; r < rows.length; r++) {
+    const src = rows[r]! * length;
+    const dst = r * length;
+    for (let j = 0; j < length; j++) out[dst + j] = bytes[src + j]! * inv;
+  }
+  return out;
 };
 
 /** Compile and instantiate the module, or null where WebAssembly (with SIMD) is unavailable. */

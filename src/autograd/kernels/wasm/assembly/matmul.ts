@@ -170,3 +170,49 @@ export function sgdStep(p: usize, g: usize, n: i32, lr: f64, decay: f64): void {
     store<f32>(p + at, <f32>(x - lr * (<f64>load<f32>(g + at) + decay * x)));
   }
 }
+
+/**
+ * In place on C [m, n] at c: add the bias (n floats at `bias`) to every row, then, if relu, clamp at
+ * 0 as `x > 0 ? x : 0` does (NaN and -0 become +0). A float32 add is the same as the TypeScript
+ * loop's double add rounded once to float32, so both give the same bits.
+ */
+export function addBias(c: usize, bias: usize, m: i32, n: i32, relu: i32): void {
+  const rowBytes = <usize>n << 2;
+  const zero = f32x4.splat(0);
+  for (let i: i32 = 0; i < m; i++) {
+    const row = c + <usize>i * rowBytes;
+    let j: i32 = 0;
+    for (; j + 4 <= n; j += 4) {
+      const at = <usize>j << 2;
+      let x = f32x4.add(v128.load(row + at), v128.load(bias + at));
+      if (relu) x = v128.and(x, f32x4.gt(x, zero));
+      v128.store(row + at, x);
+    }
+    for (; j < n; j++) {
+      const at = <usize>j << 2;
+      let x = load<f32>(row + at) + load<f32>(bias + at);
+      if (relu) x = x > 0 ? x : 0;
+      store<f32>(row + at, x);
+    }
+  }
+}
+
+/**
+ * n bytes at src to floats x / 255 at dst (pixels to [0, 1]). The float32 division is correctly
+ * rounded, the same bits as the TypeScript x * (1 / 255) (see src/data/batches.ts). 16 bytes at a time.
+ */
+export function unitFloats(src: usize, dst: usize, n: i32): void {
+  const d = f32x4.splat(255);
+  let i: i32 = 0;
+  for (; i + 16 <= n; i += 16) {
+    const b = v128.load(src + <usize>i);
+    const lo = i16x8.extend_low_i8x16_u(b);
+    const hi = i16x8.extend_high_i8x16_u(b);
+    const out = dst + (<usize>i << 2);
+    v128.store(out, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(lo)), d));
+    v128.store(out, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(lo)), d), 16);
+    v128.store(out, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(hi)), d), 32);
+    v128.store(out, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(hi)), d), 48);
+  }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), <f32>load<u8>(src + <usize>i) / 255);
+}
