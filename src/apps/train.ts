@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { argmax, random, valueAndGradAux, type Tensor } from "../autograd/index.ts";
-import { allExamples, batchCount, batches, loadMnist, splitTrainValidation, type Batch, type Examples } from "../data/index.ts";
+import { batchCount, batches, loadMnist, splitTrainValidation, type Examples } from "../data/index.ts";
 import { writeFileAtomic } from "../data/files.ts";
 import { checkpointFromBytes, checkpointToBytes, modelToBytes, type MlpParams } from "../data/model.ts";
 import {
@@ -183,8 +183,8 @@ const main = async (): Promise<number> => {
   const root = random.key(config.seed);
   const [initKey, splitKey, shuffleKey, dropoutKey] = random.split(root, 4) as [random.Key, random.Key, random.Key, random.Key];
   const holdout = splitTrainValidation(trainAll.count, splitKey, { validationFraction: config.valSplit });
-  const validation = holdout.validation.length > 0 ? allExamples(trainAll, holdout.validation) : null;
-  const test = allExamples(mnist.test);
+  const validation = holdout.validation.length > 0 ? holdout.validation : null;
+  const test = { examples: mnist.test, size: mnist.test.count };
   const stepsPerEpoch = batchCount(holdout.train.length, config.batchSize);
   if (holdout.train.length === 0) throw new UsageError(`--limit/--val-split: no training examples are left (limit ${config.limit}, validation ${config.valSplit})`);
 
@@ -223,7 +223,23 @@ const main = async (): Promise<number> => {
     return [softmaxCrossEntropy(logits, labels), logits] as const;
   };
   const step = valueAndGradAux(lossAndLogits);
-  const evaluate = (p: Params, set: Batch) => accuracy(net.apply(p, set.x), set.labels);
+  // Predictions over a whole set, in chunks built from the bytes (no float32 copy of the set is held).
+  const predict = (p: Params, examples: Examples, among?: Int32Array): { predicted: Int32Array; labels: Uint8Array } => {
+    const n = among?.length ?? examples.count;
+    const predicted = new Int32Array(n);
+    const labels = new Uint8Array(n);
+    let at = 0;
+    for (const chunk of batches(examples, { batchSize: 2000, ...(among && { among }), reuseBuffers: true })) {
+      predicted.set(argmax(net.apply(p, chunk.x), -1), at);
+      labels.set(chunk.labels, at);
+      at += chunk.size;
+    }
+    return { predicted, labels };
+  };
+  const evaluate = (p: Params, examples: Examples, among?: Int32Array) => {
+    const { predicted, labels } = predict(p, examples, among);
+    return accuracy(predicted, labels);
+  };
 
   let interrupted = false;
   const onSigint = () => {
@@ -290,8 +306,8 @@ const main = async (): Promise<number> => {
       epoch: epoch + 1,
       trainLoss: position.lossSum / position.seen,
       trainAccuracy: position.correct / position.seen,
-      validationAccuracy: validation ? evaluate(params, validation) : null,
-      testAccuracy: evaluate(params, test),
+      validationAccuracy: validation ? evaluate(params, trainAll, validation) : null,
+      testAccuracy: evaluate(params, test.examples),
       seconds: position.seconds,
       learningRate: schedule(Math.max(0, (state.step ?? 1) - 1)),
     };
@@ -307,11 +323,10 @@ const main = async (): Promise<number> => {
   process.off("SIGINT", onSigint);
 
   // ---- final evaluation, model file, report ------------------------------------------------
-  const testLogits = net.apply(params, test.x);
-  const predicted = argmax(testLogits, -1);
-  const correct = predicted.reduce((n, p, i) => n + (p === test.labels[i] ? 1 : 0), 0);
+  const { predicted, labels: testLabels } = predict(params, test.examples);
+  const correct = predicted.reduce((n, p, i) => n + (p === testLabels[i] ? 1 : 0), 0);
   const testAccuracy = correct / test.size;
-  const matrix = confusionMatrix(predicted, test.labels, 10);
+  const matrix = confusionMatrix(predicted, testLabels, 10);
   writeFileAtomic(out, modelToBytes(params as unknown as MlpParams, {
     architecture: sizes,
     activation: config.activation,
