@@ -150,6 +150,22 @@ interface Position {
   seconds: number;
 }
 
+/**
+ * Peak resident memory of this process, in MB, for the benchmark. On Linux this is VmHWM, the peak of
+ * this program's own address space. NOTE: getrusage's maxRSS (process.resourceUsage) is not that: the
+ * kernel folds the high-water mark of the address space replaced by exec into it, so a child spawned
+ * by a large process (bench/run.ts, with MNIST loaded) reports at least its parent's RSS at the fork.
+ */
+const peakResidentMB = (): number => {
+  try {
+    const kB = /^VmHWM:\s*(\d+)\s*kB/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+    if (kB !== undefined) return Number(kB) / 1024;
+  } catch {
+    // not Linux: fall back to getrusage
+  }
+  return process.resourceUsage().maxRSS / 1024; // kilobytes
+};
+
 const main = async (): Promise<number> => {
   const parsed = parseOptions(process.argv.slice(2));
   if (parsed === "help") {
@@ -340,8 +356,7 @@ const main = async (): Promise<number> => {
   writeReport(reportPath, { history, matrix, title: `MNIST MLP [${sizes.join(", ")}], ${config.optimizer} lr ${config.lr}, batch ${config.batchSize}`, testAccuracy, correct, total: test.size });
 
   if (json) {
-    // Peak resident memory of the whole run, for the benchmark (resourceUsage reports kilobytes).
-    const peakRssMB = process.resourceUsage().maxRSS / 1024;
+    const peakRssMB = peakResidentMB();
     process.stdout.write(`${JSON.stringify({ type: "final", testAccuracy, correct, total: test.size, confusionMatrix: matrix, model: out, checkpoint: ckptPath, report: reportPath, peakRssMB })}\n`);
   } else {
     const show = (line = "") => process.stdout.write(`${line}\n`);
