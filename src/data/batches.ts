@@ -12,7 +12,7 @@
 // resumed at epoch k sees the same batches as one that never stopped.
 
 import { foldIn, permutation, type Key } from "../autograd/random.ts";
-import { simd } from "../autograd/kernels/wasm/index.ts";
+import { gatherUnitFloatsReference, simd } from "../autograd/kernels/wasm/index.ts";
 import { Tensor } from "../autograd/tensor.ts";
 import { DataError } from "./idx-parse.ts";
 import type { Examples } from "./mnist.ts";
@@ -48,19 +48,7 @@ const checkIndices = (data: Examples, indices: ArrayLike<number>, what: string):
  * out[r * features .. (r + 1) * features)). No checks: the caller has checked the indices.
  */
 export const gatherInputs = (data: Examples, indices: ArrayLike<number>, out: Float32Array): Float32Array =>
-  simd !== null ? simd.gatherUnitFloats(data.images, indices, featureCount(data), out) : gatherInputsReference(data, indices, out);
-
-/** gatherInputs as a plain loop: the definition the WebAssembly path (same bits) is checked against. */
-export const gatherInputsReference = (data: Examples, indices: ArrayLike<number>, out: Float32Array): Float32Array => {
-  const f = featureCount(data);
-  const images = data.images;
-  for (let r = 0; r < indices.length; r++) {
-    const src = indices[r]! * f;
-    const dst = r * f;
-    for (let j = 0; j < f; j++) out[dst + j] = images[src + j]! * INV_255;
-  }
-  return out;
-};
+  (simd ?? { gatherUnitFloats: gatherUnitFloatsReference }).gatherUnitFloats(data.images, indices, featureCount(data), out);
 
 /** Labels of `indices`, into `out`. */
 export const gatherLabels = (data: Examples, indices: ArrayLike<number>, out: Uint8Array): Uint8Array => {
