@@ -15,14 +15,11 @@ import { key, split } from "../src/autograd/random.ts";
 import { batches, epochOrder, featureCount, gatherInputs, gatherLabels, normalize, splitTrainValidation } from "../src/data/batches.ts";
 import { parseIdx } from "../src/data/idx.ts";
 import { findMnist, loadMnist, readExamples } from "../src/data/mnist.ts";
+import { median } from "./kernels.ts";
 
 const BATCH_SIZE = 64;
 const REPEATS = 7;
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 
 /** Runs f `repeats` times; the first time and the median, in milliseconds. */
 const time = (f: () => unknown, repeats = REPEATS): { first: number; median: number } => {

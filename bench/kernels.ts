@@ -70,6 +70,9 @@ export const mnistBatch = (): Float32Array | null => {
   return Float32Array.from(bytes, (p) => p / 255);
 };
 
+/** The middle value (the upper one of the two middles for an even count). */
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 /** Median milliseconds per call of f, over `rounds` rounds of at least `roundMs` each. */
 export const timePerCall = (f: () => unknown, rounds: number, roundMs: number): number => {
   let calls = 1;
@@ -84,8 +87,7 @@ export const timePerCall = (f: () => unknown, rounds: number, roundMs: number): 
     for (let i = 0; i < calls; i++) f();
     times.push((performance.now() - t0) / calls);
   }
-  times.sort((x, y) => x - y);
-  return times[Math.floor(times.length / 2)]!;
+  return median(times);
 };
 
 /** Time every product of the MLP's training step, reference against fast. */

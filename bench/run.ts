@@ -15,14 +15,13 @@ import { argmax, random, valueAndGradAux, watch, type Tensor } from "../src/auto
 import { treeMap } from "../src/autograd/tree.ts";
 import { allExamples, batches, loadMnist, splitTrainValidation } from "../src/data/index.ts";
 import { mlp, sgd, softmaxCrossEntropy, type Params } from "../src/nn/index.ts";
-import { formatKernelRows, kernelBenchmarks, timePerCall } from "./kernels.ts";
+import { formatKernelRows, kernelBenchmarks, median, timePerCall } from "./kernels.ts";
 
 const { values: flags } = parseArgs({
   options: { "skip-train": { type: "boolean" }, "skip-numpy": { type: "boolean" }, epochs: { type: "string", default: "10" } },
 });
 const epochs = Number(flags.epochs);
 const root = new URL("..", import.meta.url).pathname;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => `${x.toFixed(3)} ms`;
 
 console.log(`Machine: ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, Node ${process.version}`);
