@@ -26,6 +26,7 @@ export interface KernelExports {
   sgdStep?(p: number, g: number, n: number, lr: number, decay: number): void;
   addBias?(c: number, bias: number, m: number, n: number, relu: number): void;
   unitFloats?(src: number, dst: number, n: number): void;
+  maskColumnSums?(g: number, y: number, out: number, sums: number, m: number, n: number, wantSums: number): void;
 }
 
 /**
@@ -51,6 +52,12 @@ export interface SimdKernels {
    * rows of bytes gathered and scaled to [0, 1], the same bits as x * (1 / 255) in double precision.
    */
   readonly gatherUnitFloats: (bytes: Uint8Array, rows: ArrayLike<number>, length: number, out: Float32Array) => Float32Array;
+  /**
+   * The relu layer's backward over g [rows, n]: masked = g where y > 0, else 0, and (if wantSums)
+   * its column sums, the same bits as ../elementwise.ts's maskPositive and maskPositiveWithColumnSums.
+   * Null if the module lacks the kernel or the memory is too small (the caller then runs those loops).
+   */
+  readonly maskPositive: (g: Float32Array, y: Float32Array, n: number, wantSums: boolean) => { masked: Float32Array; sums: Float32Array | null } | null;
 }
 
 /** The bytes of a base64 string (atob exists in Node >= 16, browsers and workers). */
@@ -214,8 +221,24 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     return out;
   };
 
+  const maskPositive = (g: Float32Array, y: Float32Array, n: number, wantSums: boolean) => {
+    const size = g.length;
+    const pg = align(residentEnd);
+    const py = align(pg + 4 * size);
+    const pout = align(py + 4 * size);
+    const psums = align(pout + 4 * size);
+    if (wasm.maskColumnSums === undefined || n === 0 || size % n !== 0 || y.length !== size || !reserve(psums + 4 * n)) return null;
+    heap.set(g, pg >> 2);
+    heap.set(y, py >> 2);
+    wasm.maskColumnSums(pg, py, pout, psums, size / n, n, wantSums ? 1 : 0);
+    const masked = float32Uninitialized(size);
+    masked.set(heap.subarray(pout >> 2, (pout >> 2) + size));
+    return { masked, sums: wantSums ? heap.slice(psums >> 2, (psums >> 2) + n) : null };
+  };
+
   return {
     sgdStep,
+    maskPositive,
     linearNN,
     gatherUnitFloats,
     matmulNN: (a, b, m, k, n, stableB = false) => product("NN", a, b, m, k, n, stableB),

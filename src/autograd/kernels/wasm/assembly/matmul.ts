@@ -204,15 +204,52 @@ export function addBias(c: usize, bias: usize, m: i32, n: i32, relu: i32): void 
 export function unitFloats(src: usize, dst: usize, n: i32): void {
   const d = f32x4.splat(255);
   let i: i32 = 0;
+  const zero = f32x4.splat(0);
   for (; i + 16 <= n; i += 16) {
     const b = v128.load(src + <usize>i);
+    const out = dst + (<usize>i << 2);
+    if (!v128.any_true(b)) {
+      // 16 black pixels (most of an MNIST digit's border): zeros, without the divisions.
+      v128.store(out, zero);
+      v128.store(out, zero, 16);
+      v128.store(out, zero, 32);
+      v128.store(out, zero, 48);
+      continue;
+    }
     const lo = i16x8.extend_low_i8x16_u(b);
     const hi = i16x8.extend_high_i8x16_u(b);
-    const out = dst + (<usize>i << 2);
     v128.store(out, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(lo)), d));
     v128.store(out, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(lo)), d), 16);
     v128.store(out, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(hi)), d), 32);
     v128.store(out, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(hi)), d), 48);
   }
   for (; i < n; i++) store<f32>(dst + (<usize>i << 2), <f32>load<u8>(src + <usize>i) / 255);
+}
+
+/**
+ * The relu layer's backward over g [m, n]: out = g where y > 0, else +0 (y is the relu's output;
+ * NaN counts as not positive), and, if wantSums, the column sums of out into `sums` (n floats),
+ * accumulated row by row from +0. Branch-free (a relu's mask is a coin flip for the branch
+ * predictor). A float32 add is the TypeScript loop's double add rounded once: the same bits.
+ */
+export function maskColumnSums(g: usize, y: usize, out: usize, sums: usize, m: i32, n: i32, wantSums: i32): void {
+  const rowBytes = <usize>n << 2;
+  const zero = f32x4.splat(0);
+  if (wantSums) memory.fill(sums, 0, rowBytes);
+  for (let i: i32 = 0; i < m; i++) {
+    const at = <usize>i * rowBytes;
+    let j: i32 = 0;
+    for (; j + 4 <= n; j += 4) {
+      const col = <usize>j << 2;
+      const v = v128.and(v128.load(g + at + col), f32x4.gt(v128.load(y + at + col), zero));
+      v128.store(out + at + col, v);
+      if (wantSums) v128.store(sums + col, f32x4.add(v128.load(sums + col), v));
+    }
+    for (; j < n; j++) {
+      const col = <usize>j << 2;
+      const v: f32 = load<f32>(y + at + col) > 0 ? load<f32>(g + at + col) : 0;
+      store<f32>(out + at + col, v);
+      if (wantSums) store<f32>(sums + col, load<f32>(sums + col) + v);
+    }
+  }
 }
