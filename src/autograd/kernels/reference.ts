@@ -1,6 +1,7 @@
 // The reference matrix products: plain loops over row-major typed arrays, any dtype. They define
 // what the fast kernels (./matmul.ts picks WebAssembly SIMD for float32) must compute, serve
-// float64 (gradchecks), and stand in wherever WebAssembly SIMD is unavailable.
+// float64 (gradchecks), and stand in wherever WebAssembly SIMD is unavailable. The SGD step at the
+// end is the same kind of definition, for the optimizer.
 // C[m,n] = op(A) . op(B) where op transposes when asked, so the gradients dA = G.B^T and
 // dB = A^T.G need no explicit transpose copies.
 
@@ -51,4 +52,20 @@ export const matmulTN = (a: TypedArray, b: TypedArray, m: number, k: number, n: 
     }
   }
   return c;
+};
+
+/**
+ * out[i] = p[i] - lr * (g[i] + decay * p[i]): plain gradient descent with decoupled decay. out may
+ * be p. In float64 for Float64Array outputs; otherwise in float32: lr and decay are rounded to
+ * float32 and so is every product and sum.
+ */
+export const sgdStepReference = (p: TypedArray, g: TypedArray, out: TypedArray, lr: number, decay: number): void => {
+  if (out instanceof Float64Array) {
+    for (let i = 0; i < p.length; i++) out[i] = p[i]! - lr * (g[i]! + decay * p[i]!);
+    return;
+  }
+  const f = Math.fround;
+  const lr32 = f(lr);
+  const decay32 = f(decay);
+  for (let i = 0; i < p.length; i++) out[i] = p[i]! - f(lr32 * f(g[i]! + f(decay32 * p[i]!)));
 };

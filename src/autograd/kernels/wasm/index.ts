@@ -40,7 +40,7 @@ export interface SimdKernels {
   readonly matmulNN: Float32Kernel;
   readonly matmulNT: Float32Kernel;
   readonly matmulTN: Float32Kernel;
-  /** out[i] = p[i] - lr * (g[i] + decay * p[i]), the same bits as ../update.ts's loop; out may be p. */
+  /** out[i] = p[i] - lr * (g[i] + decay * p[i]) in float32, the same bits as ../update.ts's loop; out may be p. */
   readonly sgdStep: (p: Float32Array, g: Float32Array, out: Float32Array, lr: number, decay: number) => void;
   /**
    * relu?(A[m,k] . W[k,n] + bias[n]) into a new array, W kept resident as with stableB: the product,
@@ -178,15 +178,12 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     return run(kind, a, b, m, k, n, stableB, c, 0) ? c : (reference[`matmul${kind}`](a, b, m, k, n) as Float32Array);
   };
 
-  /** Gradient descent on p with g, in double precision as the reference loop (../update.ts), into out. */
+  /** Gradient descent on p with g, in float32 as the reference loop (../update.ts), into out. */
   const sgdStep = (p: Float32Array, g: Float32Array, out: Float32Array, lr: number, decay: number): void => {
     const n = p.length;
     const pp = align(residentEnd);
     const pg = align(pp + 4 * n);
-    if (wasm.sgdStep === undefined || !reserve(pg + 4 * n)) {
-      for (let i = 0; i < n; i++) out[i] = p[i]! - lr * (g[i]! + decay * p[i]!);
-      return;
-    }
+    if (wasm.sgdStep === undefined || !reserve(pg + 4 * n)) return reference.sgdStepReference(p, g, out, lr, decay);
     heap.set(p, pp >> 2);
     heap.set(g, pg >> 2);
     wasm.sgdStep(pp, pg, n, lr, decay);

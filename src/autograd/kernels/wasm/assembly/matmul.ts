@@ -144,30 +144,23 @@ export function matmulNT(a: usize, b: usize, c: usize, list: usize, spare: usize
 }
 
 /**
- * Plain gradient descent on n floats, in place: p[i] = p[i] - lr * (g[i] + decay * p[i]). Computed
- * in double precision and rounded to float32 once, exactly as the TypeScript loop computes it (no
- * fused multiply-add in WebAssembly), so both give the same bits; four floats at a time as two f64x2.
+ * Plain gradient descent on n floats, in place: p[i] = p[i] - lr * (g[i] + decay * p[i]), every
+ * operation in float32 as ../../update.ts's reference loop defines it (lr and decay rounded to
+ * float32 first); four floats at a time.
  */
-export function sgdStep(p: usize, g: usize, n: i32, lr: f64, decay: f64): void {
-  const vlr = f64x2.splat(lr);
-  const vdecay = f64x2.splat(decay);
+export function sgdStep(p: usize, g: usize, n: i32, lr: f32, decay: f32): void {
+  const vlr = f32x4.splat(lr);
+  const vdecay = f32x4.splat(decay);
   let i: i32 = 0;
   for (; i + 4 <= n; i += 4) {
     const at = <usize>i << 2;
     const pv = v128.load(p + at);
-    const gv = v128.load(g + at);
-    const p0 = f64x2.promote_low_f32x4(pv);
-    const p1 = f64x2.promote_low_f32x4(f32x4.shuffle(pv, pv, 2, 3, 0, 1));
-    const g0 = f64x2.promote_low_f32x4(gv);
-    const g1 = f64x2.promote_low_f32x4(f32x4.shuffle(gv, gv, 2, 3, 0, 1));
-    const r0 = f32x4.demote_f64x2_zero(f64x2.sub(p0, f64x2.mul(vlr, f64x2.add(g0, f64x2.mul(vdecay, p0)))));
-    const r1 = f32x4.demote_f64x2_zero(f64x2.sub(p1, f64x2.mul(vlr, f64x2.add(g1, f64x2.mul(vdecay, p1)))));
-    v128.store(p + at, f32x4.shuffle(r0, r1, 0, 1, 4, 5));
+    v128.store(p + at, f32x4.sub(pv, f32x4.mul(vlr, f32x4.add(v128.load(g + at), f32x4.mul(vdecay, pv)))));
   }
   for (; i < n; i++) {
     const at = <usize>i << 2;
-    const x = <f64>load<f32>(p + at);
-    store<f32>(p + at, <f32>(x - lr * (<f64>load<f32>(g + at) + decay * x)));
+    const x = load<f32>(p + at);
+    store<f32>(p + at, x - lr * (load<f32>(g + at) + decay * x));
   }
 }
 
