@@ -12,11 +12,11 @@ const kinds: readonly Kind[] = ["matmulNN", "matmulNT", "matmulTN"];
 // pairs), and column counts on either side of the 4-wide vectors and 16-wide register blocks.
 const dim = fc.constantFrom(0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 20, 31, 32, 33, 64);
 
-/** Values with many exact zeros (the entries the kernels skip), at a per-case rate. */
+/** Values with many exact zeros (the entries the kernels skip; -0 among them), at a per-case rate. */
 const values = (size: number, zeroRate: number) =>
   fc.array(
     fc.oneof(
-      { weight: Math.round(zeroRate * 10), arbitrary: fc.constant(0) },
+      { weight: Math.round(zeroRate * 10), arbitrary: fc.constantFrom(0, 0, 0, -0) },
       { weight: Math.round((1 - zeroRate) * 10), arbitrary: fc.double({ min: -8, max: 8, noNaN: true }) },
     ),
     { minLength: size, maxLength: size },
