@@ -19,9 +19,9 @@ import { kernelsWasm } from "./kernels.wasm.ts";
 /** What the module exports (pointers are byte offsets into `memory`). */
 export interface KernelExports {
   readonly memory: WebAssembly.Memory;
-  matmulNN(a: number, b: number, c: number, list: number, spare: number, m: number, k: number, n: number): void;
-  matmulTN(a: number, b: number, c: number, list: number, spare: number, m: number, k: number, n: number): void;
-  matmulNT(a: number, b: number, c: number, list: number, spare: number, bt: number, m: number, k: number, n: number): void;
+  matmulNN(a: number, b: number, c: number, list: number, m: number, k: number, n: number): void;
+  matmulTN(a: number, b: number, c: number, list: number, m: number, k: number, n: number): void;
+  matmulNT(a: number, b: number, c: number, list: number, bt: number, m: number, k: number, n: number): void;
   /** Optional, so that a module of the matrix products alone can still be bound. */
   sgdStep?(p: number, g: number, n: number, lr: number, decay: number): void;
   addBias?(c: number, bias: number, m: number, n: number, relu: number): void;
@@ -85,6 +85,9 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
    * view is refreshed.
    */
   const reserve = (bytes: number): boolean => {
+    // The common case, without asking the memory for its buffer (an engine call): the view is
+    // current (a detached one has length 0) and long enough.
+    if (bytes <= heap.byteLength) return true;
     const have = wasm.memory.buffer.byteLength;
     if (bytes > have) {
       try {
@@ -129,7 +132,7 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
   /**
    * C = op(A) . op(B) for `kind` (NN, NT or TN), written into c at `at`. A holds m*k floats and B
    * k*n in every case. The memory is laid out as [resident operands | list of k nonzeros | A | B |
-   * C | spare row of C | B^T for NT]; A and B (unless resident) are copied in, and C is copied out.
+   * C | B^T for NT | bias]; A and B (unless resident) are copied in, and C is copied out.
    * Rows of A (NN, NT) that do not fit in the memory as it is go in blocks of at least
    * MIN_BLOCK_ROWS rows (when that many fit; else the memory grows as needed) rather than growing it:
    * growing detaches the old buffer, and in V8 one detached buffer anywhere makes every typed-array
@@ -139,9 +142,9 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     const kept = stableB && b.length === k * n ? residentOffset(b, k * n) : null;
     const list = align(residentEnd);
     const pa = align(list + 16 * k);
-    const fixed = 4 * (kept === null ? k * n : 0) + 4 * n + (kind === "NT" ? 4 * k * n : 0) + (bias === null ? 0 : 4 * n) + 80; // B, spare, B^T, bias, alignment
+    const fixed = 4 * (kept === null ? k * n : 0) + (kind === "NT" ? 4 * k * n : 0) + (bias === null ? 0 : 4 * n) + 64; // B, B^T, bias, alignment
     const perRow = 4 * (k + n);
-    const capacity = wasm.memory.buffer.byteLength;
+    const capacity = heap.byteLength || wasm.memory.buffer.byteLength;
     if (kind !== "TN" && m > 2 && pa + fixed + m * perRow > capacity) {
       const rows = Math.floor((capacity - pa - fixed) / perRow / 2) * 2; // whole pairs of rows
       if (rows >= MIN_BLOCK_ROWS) {
@@ -154,16 +157,15 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     }
     const pb = align(pa + 4 * m * k);
     const pc = kept === null ? align(pb + 4 * k * n) : pb;
-    const spare = align(pc + 4 * m * n);
-    const bt = align(spare + 4 * n);
+    const bt = align(pc + 4 * m * n);
     const pbias = align(bt + (kind === "NT" ? 4 * k * n : 0)); // the bias, when there is one
     if (!reserve(pbias + (bias === null ? 0 : 4 * n))) return false;
     heap.set(a.length === m * k ? a : a.subarray(0, m * k), pa >> 2);
     if (kept === null) heap.set(b.length === k * n ? b : b.subarray(0, k * n), pb >> 2);
     const pB = kept ?? pb;
-    if (kind === "NN") wasm.matmulNN(pa, pB, pc, list, spare, m, k, n);
-    else if (kind === "TN") wasm.matmulTN(pa, pB, pc, list, spare, m, k, n);
-    else wasm.matmulNT(pa, pB, pc, list, spare, bt, m, k, n);
+    if (kind === "NN") wasm.matmulNN(pa, pB, pc, list, m, k, n);
+    else if (kind === "TN") wasm.matmulTN(pa, pB, pc, list, m, k, n);
+    else wasm.matmulNT(pa, pB, pc, list, bt, m, k, n);
     if (bias !== null) {
       heap.set(bias, pbias >> 2);
       wasm.addBias!(pc, pbias, m, n, relu ? 1 : 0);

@@ -8,7 +8,8 @@
 // once so that each f32x4 load of B feeds two multiply-adds. The p where A[i,p] or A[i+1,p] is
 // nonzero are first listed, so the zeros (~80% of MNIST pixels, about half of ReLU outputs and of
 // their gradients) cost a compare each and no arithmetic. The sum then walks the list once per 16
-// columns of C, holding those columns of both rows in eight f32x4 registers.
+// columns of C, holding those columns of both rows in eight f32x4 registers. (One row alone, as in
+// a batch of one, has a loop of its own that holds 32 columns of it.)
 // NOTE: where B holds Infinity or NaN, a zero A[i,p] contributes 0 when skipped but NaN (0 * Inf)
 // when its pair A[i+1,p] is not zero; only a diverged run has such weights.
 
@@ -130,37 +131,108 @@ function sumRows(list: usize, nnz: i32, c0: usize, c1: usize, n: i32): void {
 }
 
 /**
- * C[m,n] = op(A) . B[k,n], two rows of C at a time, where element p of row i of op(A) is at
- * a + i * rowStep + p * stride. With m odd, the last row is paired with itself and its twin is
- * written to `spare` (n floats of scratch). `list` is scratch for k entries of 16 bytes.
+ * The single-row versions, for a lone last row (a batch of one: a prediction): entries of 8 bytes
+ * (address of row p of B, A[i,p]), and 32 columns of C in eight f32x4 registers, so no work is
+ * spent on a twin row.
  */
-function product(a: usize, rowStep: usize, stride: usize, b: usize, c: usize, list: usize, spare: usize, m: i32, k: i32, n: i32): void {
+@inline
+function listRow(src: usize, stride: usize, count: i32, bBase: usize, rowBytes: usize, list: usize): i32 {
+  let nnz: i32 = 0;
+  let row = bBase;
+  for (let p: i32 = 0; p < count; p++) {
+    if (stride == 4 && (p & 3) == 0 && p + 4 <= count && !v128.any_true(v128.load(src))) {
+      src += 16; // four zeros (bits: -0 goes the slow way, and is then skipped)
+      row += rowBytes << 2;
+      p += 3;
+      continue;
+    }
+    const v = load<f32>(src);
+    const entry = list + (<usize>nnz << 3);
+    store<u32>(entry, <u32>row);
+    store<f32>(entry, v, 4);
+    nnz += i32(v != 0);
+    src += stride;
+    row += rowBytes;
+  }
+  return nnz;
+}
+
+function sumRow(list: usize, nnz: i32, c0: usize, n: i32): void {
+  const end = list + (<usize>nnz << 3);
+  let j: i32 = 0;
+  for (; j + 32 <= n; j += 32) {
+    const col = <usize>j << 2;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+    for (let e = list; e < end; e += 8) {
+      const r = <usize>load<u32>(e) + col;
+      const s = v128.load32_splat(e, 4);
+      a0 = f32x4.add(a0, f32x4.mul(s, v128.load(r)));
+      a1 = f32x4.add(a1, f32x4.mul(s, v128.load(r, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(s, v128.load(r, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(s, v128.load(r, 48)));
+      a4 = f32x4.add(a4, f32x4.mul(s, v128.load(r, 64)));
+      a5 = f32x4.add(a5, f32x4.mul(s, v128.load(r, 80)));
+      a6 = f32x4.add(a6, f32x4.mul(s, v128.load(r, 96)));
+      a7 = f32x4.add(a7, f32x4.mul(s, v128.load(r, 112)));
+    }
+    v128.store(c0 + col, a0);
+    v128.store(c0 + col, a1, 16);
+    v128.store(c0 + col, a2, 32);
+    v128.store(c0 + col, a3, 48);
+    v128.store(c0 + col, a4, 64);
+    v128.store(c0 + col, a5, 80);
+    v128.store(c0 + col, a6, 96);
+    v128.store(c0 + col, a7, 112);
+  }
+  for (; j + 4 <= n; j += 4) {
+    const col = <usize>j << 2;
+    let a0 = f32x4.splat(0);
+    for (let e = list; e < end; e += 8) a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(e, 4), v128.load(<usize>load<u32>(e) + col)));
+    v128.store(c0 + col, a0);
+  }
+  for (; j < n; j++) {
+    const col = <usize>j << 2;
+    let a0: f32 = 0;
+    for (let e = list; e < end; e += 8) a0 += load<f32>(e, 4) * load<f32>(<usize>load<u32>(e) + col);
+    store<f32>(c0 + col, a0);
+  }
+}
+
+/**
+ * C[m,n] = op(A) . B[k,n], two rows of C at a time, where element p of row i of op(A) is at
+ * a + i * rowStep + p * stride. With m odd, the last row is computed alone (listRow, sumRow).
+ * `list` is scratch for k entries of 16 bytes.
+ */
+function product(a: usize, rowStep: usize, stride: usize, b: usize, c: usize, list: usize, m: i32, k: i32, n: i32): void {
   const rowBytes = <usize>n << 2;
   for (let i: i32 = 0; i < m; i += 2) {
     const src = a + <usize>i * rowStep;
     const c0 = c + <usize>i * rowBytes;
-    const last = i + 1 === m;
-    const next: usize = last ? 0 : rowStep;
-    const nnz = stride == 4 ? listNonzerosContiguous(src, next, k, b, rowBytes, list) : listNonzeros(src, next, stride, k, b, rowBytes, list);
-    sumRows(list, nnz, c0, last ? spare : c0 + rowBytes, n);
+    if (i + 1 === m) {
+      sumRow(list, listRow(src, stride, k, b, rowBytes, list), c0, n);
+      break;
+    }
+    const nnz = stride == 4 ? listNonzerosContiguous(src, rowStep, k, b, rowBytes, list) : listNonzeros(src, rowStep, stride, k, b, rowBytes, list);
+    sumRows(list, nnz, c0, c0 + rowBytes, n);
   }
 }
 
 /** C[m,n] = A[m,k] . B[k,n]. */
-export function matmulNN(a: usize, b: usize, c: usize, list: usize, spare: usize, m: i32, k: i32, n: i32): void {
-  product(a, <usize>k << 2, 4, b, c, list, spare, m, k, n);
+export function matmulNN(a: usize, b: usize, c: usize, list: usize, m: i32, k: i32, n: i32): void {
+  product(a, <usize>k << 2, 4, b, c, list, m, k, n);
 }
 
 /** C[m,n] = A^T . B with A stored [k,m] and B [k,n]: row i of A^T is column i of A. */
-export function matmulTN(a: usize, b: usize, c: usize, list: usize, spare: usize, m: i32, k: i32, n: i32): void {
-  product(a, 4, <usize>m << 2, b, c, list, spare, m, k, n);
+export function matmulTN(a: usize, b: usize, c: usize, list: usize, m: i32, k: i32, n: i32): void {
+  product(a, 4, <usize>m << 2, b, c, list, m, k, n);
 }
 
 /**
  * C[m,n] = A[m,k] . B^T with B stored [n,k]: B is first transposed into `bt` ([k,n], scratch), so
  * this is matmulNN and the zeros of A (the gradient of a ReLU layer) are skipped here too.
  */
-export function matmulNT(a: usize, b: usize, c: usize, list: usize, spare: usize, bt: usize, m: i32, k: i32, n: i32): void {
+export function matmulNT(a: usize, b: usize, c: usize, list: usize, bt: usize, m: i32, k: i32, n: i32): void {
   const rowBytes = <usize>n << 2;
   for (let j: i32 = 0; j < n; j++) {
     let src = b + ((<usize>j * <usize>k) << 2);
@@ -171,7 +243,7 @@ export function matmulNT(a: usize, b: usize, c: usize, list: usize, spare: usize
       dst += rowBytes;
     }
   }
-  matmulNN(a, bt, c, list, spare, m, k, n);
+  matmulNN(a, bt, c, list, m, k, n);
 }
 
 /**
