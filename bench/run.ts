@@ -11,7 +11,7 @@ import { mkdtempSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { argmax, random, Tensor, valueAndGradAux, watch } from "../src/autograd/index.ts";
+import { argmax, random, valueAndGradAux, watch, type Tensor } from "../src/autograd/index.ts";
 import { treeMap } from "../src/autograd/tree.ts";
 import { allExamples, batches, loadMnist, splitTrainValidation } from "../src/data/index.ts";
 import { mlp, sgd, softmaxCrossEntropy, type Params } from "../src/nn/index.ts";
@@ -48,7 +48,7 @@ const step = valueAndGradAux((p: Params, x: Tensor, labels: Uint8Array) => {
   return [softmaxCrossEntropy(logits, labels), logits] as const;
 });
 // As train.ts steps: the update donates the old parameters and gradients, so their memory is reused.
-let stepParams = treeMap(params, (t) => new Tensor(t.data.slice(), t.shape)) as Params;
+let stepParams = net.init(random.key(42)).params; // a second copy: donation consumes it
 let stepState = optimizer.init(stepParams);
 const stepMs = timePerCall(() => {
   const { grads } = step(stepParams, batch.x, batch.labels);

@@ -15,6 +15,7 @@ import { argmax, tensor } from "../../src/autograd/index.ts";
 import { gatherUnitFloatsReference, simd } from "../../src/autograd/kernels/wasm/index.ts";
 import { addBiasInPlace, columnSums, maskPositive, maskPositiveWithColumnSums } from "../../src/autograd/kernels/elementwise.ts";
 import * as mm from "../../src/autograd/kernels/matmul.ts";
+import * as dispatched from "../../src/autograd/kernels/relu-backward.ts";
 
 type Kind = "matmulNN" | "matmulNT" | "matmulTN";
 const dim = fc.constantFrom(0, 1, 2, 3, 5, 8, 16, 17, 33);
@@ -265,6 +266,26 @@ describe("maskPositiveWithColumnSums (the relu layer's backward in one pass)", (
 });
 
 describe("maskPositive on WebAssembly (the relu layer's backward, branch-free)", () => {
+  it("is what the relu and linear ops run: the loops' bits for float32, the loops themselves for float64", () => {
+    fc.assert(
+      fc.property(
+        fc.record({ rows: dim, n: fc.integer({ min: 1, max: 37 }), f64: fc.boolean() }).chain(({ rows, n, f64 }) =>
+          fc.record({ n: fc.constant(n), f64: fc.constant(f64), g: floats(rows * n, 0.2), y: floats(rows * n, 0.4) }),
+        ),
+        ({ n, f64, g, y }) => {
+          const [gg, yy] = f64 ? [Float64Array.from(g), Float64Array.from(y)] : [g, y];
+          const masked = dispatched.maskPositive(gg, yy);
+          expect(masked.constructor).toBe(gg.constructor);
+          expect(Array.from(masked)).toEqual(Array.from(maskPositive(gg, yy)));
+          const both = dispatched.maskPositiveWithColumnSums(gg, yy, n);
+          const want = maskPositiveWithColumnSums(gg, yy, n);
+          expect(Array.from(both.masked)).toEqual(Array.from(want.masked));
+          expect(Array.from(both.sums)).toEqual(Array.from(want.sums));
+        },
+      ),
+    );
+  });
+
   const special = (n: number) =>
     fc.array(fc.oneof(fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 1e-40), fc.double({ min: -4, max: 4, noNaN: true })), { minLength: n, maxLength: n })
       .map((xs) => Float32Array.from(xs));

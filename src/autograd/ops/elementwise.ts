@@ -3,6 +3,7 @@
 
 import { defineOp } from "../define-op.ts";
 import * as e from "../kernels/elementwise.ts";
+import { maskPositive } from "../kernels/relu-backward.ts";
 import { broadcastShapes, sameShape, type Shape } from "../shape.ts";
 import { full, Tensor, type TypedArray } from "../tensor.ts";
 import { broadcastTo } from "./movement.ts";
@@ -137,7 +138,7 @@ export const log = unary("log", Math.log, (g, x) => e.div(g, x));
 /** Square root; d/dx sqrt x = 1/(2 sqrt x). */
 export const sqrt = unary("sqrt", Math.sqrt, (g, _x, out) => e.zip(g, out, (gi, o) => gi / (2 * o)));
 /** max(a, 0); its derivative is 1 where a > 0 and 0 elsewhere (0 at exactly 0, by convention). */
-export const relu = unary("relu", { loop: e.relu }, (g, _x, out) => e.maskPositive(g, out));
+export const relu = unary("relu", { loop: e.relu }, (g, _x, out) => maskPositive(g, out));
 /** 1 / (1 + e^-a), computed without overflow for large |a|; derivative out (1 - out). */
 export const sigmoid = unary("sigmoid", { loop: e.sigmoid }, (g, _x, out) => e.sigmoidGrad(g, out));
 /** Hyperbolic tangent; derivative 1 - out^2. */

@@ -13,7 +13,7 @@
 import { defineOp } from "../define-op.ts";
 import * as e from "../kernels/elementwise.ts";
 import * as mm from "../kernels/matmul.ts";
-import { simd } from "../kernels/wasm/index.ts";
+import * as r from "../kernels/relu-backward.ts";
 import { ShapeError, shapeStr } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 
@@ -39,13 +39,12 @@ const linearOp = defineOp<LinearAttrs>({
     new Tensor(mm.linearNN(x!.data, w!.data, b!.data, m, k, n, relu), [m, n]),
   vjp: (g, { inputs: [x, w, b], out, attrs: { m, k, n, relu }, needs }) => {
     // The mask and the bias's column sums in one pass when both are wanted.
-    const fast = relu && simd !== null && g.data instanceof Float32Array && out.data instanceof Float32Array ? simd.maskPositive(g.data, out.data, n, needs[2]!) : null;
-    const fused = fast ?? (relu && needs[2] ? e.maskPositiveWithColumnSums(g.data, out.data, n) : null);
-    const gm = fused !== null ? fused.masked : relu ? e.maskPositive(g.data, out.data) : g.data;
+    const fused = relu && needs[2] ? r.maskPositiveWithColumnSums(g.data, out.data, n) : null;
+    const gm = fused !== null ? fused.masked : relu ? r.maskPositive(g.data, out.data) : g.data;
     return [
       needs[0] ? new Tensor(mm.matmulNT(gm, w!.data, m, n, k, true), x!.shape) : null, // G[m,n].W^T
       needs[1] ? new Tensor(mm.matmulTN(x!.data, gm, k, m, n), w!.shape) : null, // X^T.G[m,n]
-      needs[2] ? new Tensor(fused?.sums ?? e.columnSums(gm, n), b!.shape) : null,
+      needs[2] ? new Tensor(fused !== null ? fused.sums : e.columnSums(gm, n), b!.shape) : null,
     ];
   },
 });
