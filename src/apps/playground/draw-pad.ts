@@ -1,6 +1,8 @@
 // A square of paper to draw a digit on with a mouse, a pen or a finger (pointer events cover all
 // three). Dark ink on white, like a pen on paper: preprocess() inverts it to MNIST's white on black.
 
+import { oncePerFrame } from "./views.ts";
+
 export interface DrawPad {
   /** The picture as RGBA bytes at the canvas's backing size. */
   readonly pixels: () => { rgba: Uint8Array; width: number; height: number };
@@ -27,16 +29,8 @@ export const drawPad = (canvas: HTMLCanvasElement, size: number, onChange: () =>
   const pen = backing / 14; // a 20-pixel stroke here is about 2 pixels once the digit is 20 pixels tall, as in MNIST
   let blank = true;
   let last: { x: number; y: number } | null = null;
-  let scheduled = false;
 
-  const changed = (): void => {
-    if (scheduled) return;
-    scheduled = true;
-    requestAnimationFrame(() => {
-      scheduled = false;
-      onChange();
-    });
-  };
+  const changed = oncePerFrame(onChange);
 
   const clear = (): void => {
     ctx.fillStyle = PAPER;

@@ -7,7 +7,7 @@ import { preprocess, PreprocessError, type Preprocessed } from "../../data/prepr
 import { drawPad } from "./draw-pad.ts";
 import { makeModel, paramsFromPlain, read, type Model, type Reading } from "./inference.ts";
 import type { FromWorker, OptimizerName, StepRecord, ToWorker, TrainConfig } from "./protocol.ts";
-import { drawChart, drawDigit, drawWeights } from "./views.ts";
+import { drawChart, drawDigit, drawWeights, oncePerFrame } from "./views.ts";
 
 const DEFAULT_MODEL_URL = "models/mnist-mlp.safetensors";
 /** Weight of the newest value in the smoothed curves (an exponential moving average, debiased). */
@@ -318,64 +318,58 @@ const addSteps = (records: readonly StepRecord[], imagesPerSecond: number): void
 
 const mean = (points: readonly Point[]): number => points.reduce((s, [, y]) => s + y, 0) / Math.max(1, points.length);
 
-let chartsScheduled = false;
-const renderTraining = (): void => {
-  if (chartsScheduled) return;
-  chartsScheduled = true;
-  requestAnimationFrame(() => {
-    chartsScheduled = false;
-    const c = state.curves;
-    const width = Math.max(240, ui.lossChart.parentElement!.clientWidth - 2 * 18);
-    // The loss axis fits the start of the run (about ln 10 = 2.3), in halves, between 0.5 and 4.
-    const lossTop = c.loss.length === 0 ? 2.5 : Math.min(4, Math.max(0.5, Math.ceil(2 * Math.max(...c.loss.slice(0, 50).map(([, y]) => y))) / 2));
-    const tick = lossTop > 2 ? 1 : 0.5;
-    drawChart(ui.lossChart, {
-      title: "Loss (cross-entropy per batch)",
-      series: [
-        { label: "each step", points: c.loss, color: "#cbd5e1", width: 1 },
-        { label: "smoothed", points: c.lossSmooth, color: "#1d4ed8", width: 2 },
-      ],
-      yMin: 0,
-      yMax: lossTop,
-      yTicks: Array.from({ length: Math.floor(lossTop / tick) + 1 }, (_, i) => i * tick),
-      yFormat: (y) => y.toFixed(1),
-      xLabel: "step",
-      xMin: 100,
-    }, width, 200);
-    drawChart(ui.accuracyChart, {
-      title: "Accuracy",
-      series: [
-        { label: "training batches (smoothed)", points: c.accuracySmooth, color: "#1d4ed8", width: 2 },
-        { label: "test subset", points: c.test, color: "#ea580c", width: 2, dots: true },
-      ],
-      yMin: 0,
-      yMax: 100,
-      yTicks: [0, 25, 50, 75, 100],
-      yFormat: (y) => `${y}%`,
-      xLabel: "step",
-      xMin: 100,
-    }, width, 200);
-    // For the end-to-end test (and anyone curious): the loss at the start and now, unsmoothed.
-    ui.lossChart.dataset.steps = String(c.loss.length);
-    ui.lossChart.dataset.firstLoss = c.loss.length > 0 ? mean(c.loss.slice(0, 10)).toFixed(4) : "";
-    ui.lossChart.dataset.recentLoss = c.loss.length > 0 ? mean(c.loss.slice(-10)).toFixed(4) : "";
+const renderTraining = oncePerFrame(() => {
+  const c = state.curves;
+  const width = Math.max(240, ui.lossChart.parentElement!.clientWidth - 2 * 18);
+  // The loss axis fits the start of the run (about ln 10 = 2.3), in halves, between 0.5 and 4.
+  const lossTop = c.loss.length === 0 ? 2.5 : Math.min(4, Math.max(0.5, Math.ceil(2 * Math.max(...c.loss.slice(0, 50).map(([, y]) => y))) / 2));
+  const tick = lossTop > 2 ? 1 : 0.5;
+  drawChart(ui.lossChart, {
+    title: "Loss (cross-entropy per batch)",
+    series: [
+      { label: "each step", points: c.loss, color: "#cbd5e1", width: 1 },
+      { label: "smoothed", points: c.lossSmooth, color: "#1d4ed8", width: 2 },
+    ],
+    yMin: 0,
+    yMax: lossTop,
+    yTicks: Array.from({ length: Math.floor(lossTop / tick) + 1 }, (_, i) => i * tick),
+    yFormat: (y) => y.toFixed(1),
+    xLabel: "step",
+    xMin: 100,
+  }, width, 200);
+  drawChart(ui.accuracyChart, {
+    title: "Accuracy",
+    series: [
+      { label: "training batches (smoothed)", points: c.accuracySmooth, color: "#1d4ed8", width: 2 },
+      { label: "test subset", points: c.test, color: "#ea580c", width: 2, dots: true },
+    ],
+    yMin: 0,
+    yMax: 100,
+    yTicks: [0, 25, 50, 75, 100],
+    yFormat: (y) => `${y}%`,
+    xLabel: "step",
+    xMin: 100,
+  }, width, 200);
+  // For the end-to-end test (and anyone curious): the loss at the start and now, unsmoothed.
+  ui.lossChart.dataset.steps = String(c.loss.length);
+  ui.lossChart.dataset.firstLoss = c.loss.length > 0 ? mean(c.loss.slice(0, 10)).toFixed(4) : "";
+  ui.lossChart.dataset.recentLoss = c.loss.length > 0 ? mean(c.loss.slice(-10)).toFixed(4) : "";
 
-    const config = readConfig();
-    const arch = `784 → ${config.hidden} → 10, ReLU, ${config.optimizer === "adam" ? "Adam" : "SGD"} ${config.learningRate}`;
-    const parts = [arch];
-    if (state.step === 0) parts.push(state.running ? `starting: ${state.workerStatus}` : "not started");
-    else {
-      parts.push(`step ${state.step.toLocaleString("en-US")}`, `epoch ${c.epoch + 1}`);
-      if (c.lossSmooth.length > 0) parts.push(`loss ${c.lossSmooth.at(-1)![1].toFixed(3)}`);
-      if (c.test.length > 0) parts.push(`test ${c.test.at(-1)![1].toFixed(1)}%`);
-      if (state.running) parts.push(`${Math.round(c.imagesPerSecond).toLocaleString("en-US")} images/s`);
-    }
-    ui.trainStatus.textContent = parts.join(" · ");
-    ui.trainStatus.dataset.step = String(state.step);
-    ui.trainStatus.dataset.running = String(state.running);
-    ui.start.textContent = state.running ? "Pause" : state.step > 0 ? "Continue" : "Start";
-  });
-};
+  const config = readConfig();
+  const arch = `784 → ${config.hidden} → 10, ReLU, ${config.optimizer === "adam" ? "Adam" : "SGD"} ${config.learningRate}`;
+  const parts = [arch];
+  if (state.step === 0) parts.push(state.running ? `starting: ${state.workerStatus}` : "not started");
+  else {
+    parts.push(`step ${state.step.toLocaleString("en-US")}`, `epoch ${c.epoch + 1}`);
+    if (c.lossSmooth.length > 0) parts.push(`loss ${c.lossSmooth.at(-1)![1].toFixed(3)}`);
+    if (c.test.length > 0) parts.push(`test ${c.test.at(-1)![1].toFixed(1)}%`);
+    if (state.running) parts.push(`${Math.round(c.imagesPerSecond).toLocaleString("en-US")} images/s`);
+  }
+  ui.trainStatus.textContent = parts.join(" · ");
+  ui.trainStatus.dataset.step = String(state.step);
+  ui.trainStatus.dataset.running = String(state.running);
+  ui.start.textContent = state.running ? "Pause" : state.step > 0 ? "Continue" : "Start";
+});
 
 worker.addEventListener("message", ({ data: message }: MessageEvent<FromWorker>) => {
   switch (message.type) {

@@ -4,6 +4,22 @@
 
 import type { Tensor } from "../../autograd/index.ts";
 
+/**
+ * f, run at the next animation frame however often this is called before it: many calls in one frame
+ * (pointer moves, a burst of training steps) draw once.
+ */
+export const oncePerFrame = (f: () => void): (() => void) => {
+  let scheduled = false;
+  return () => {
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(() => {
+      scheduled = false;
+      f();
+    });
+  };
+};
+
 /** Sizes a canvas's backing store for the screen's pixel density and returns a context in CSS pixels. */
 export const fitCanvas = (canvas: HTMLCanvasElement, cssWidth: number, cssHeight: number): CanvasRenderingContext2D => {
   const dpr = Math.min(3, window.devicePixelRatio || 1);
