@@ -79,6 +79,19 @@ describe("products taller than the memory", () => {
     const bt = Float32Array.from({ length: n * k }, () => next() - 0.5);
     expectClose("matmulNT", simd!.matmulNT(g, bt, m, n, k), g, bt, m, n, k);
   });
+
+  it("and tall products that would fit go in cache-sized blocks of rows, with the same values (an odd count of rows: a lone row last)", () => {
+    const m = 1_201, k = 784, n = 24; // 3.9 MB of rows: blocks of about 2 MB
+    let s = 11;
+    const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const a = Float32Array.from({ length: m * k }, () => (next() < 0.8 ? 0 : next()));
+    const b = Float32Array.from({ length: k * n }, () => next() - 0.5);
+    const bias = Float32Array.from({ length: n }, () => next() - 0.5);
+    expectClose("matmulNN", simd!.matmulNN(a, b, m, k, n), a, b, m, k, n);
+    const fused = simd!.linearNN(a, b, bias, m, k, n, true);
+    const want = reference.matmulNN(a, b, m, k, n);
+    for (let i = 0; i < m * n; i++) expect(fused[i]).toBeCloseTo(Math.max(0, want[i]! + bias[i % n]!), 4);
+  });
 });
 
 describe("sgdStep", () => {

@@ -73,6 +73,12 @@ const RESIDENT = 16; // byte offset of the resident operands; regions start 16-b
 const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 /** Products too tall for the memory go in blocks of rows, if blocks of at least this many rows fit. */
 const MIN_BLOCK_ROWS = 64;
+/**
+ * Tall products go in blocks of rows of A and C of about this many bytes even when they would fit
+ * whole: each block is copied in and computed while still in the cache, instead of the whole of A
+ * making a round trip through main memory (evaluating the 10,000 test images: ~15% faster).
+ */
+const BLOCK_BYTES = 2 << 20;
 
 /** Wrap an instance's exports as kernels over Float32Arrays. */
 export const bindKernels = (wasm: KernelExports): SimdKernels => {
@@ -133,8 +139,9 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
    * C = op(A) . op(B) for `kind` (NN, NT or TN), written into c at `at`. A holds m*k floats and B
    * k*n in every case. The memory is laid out as [resident operands | list of k nonzeros | A | B |
    * C | B^T for NT | bias]; A and B (unless resident) are copied in, and C is copied out.
-   * Rows of A (NN, NT) that do not fit in the memory as it is go in blocks of at least
-   * MIN_BLOCK_ROWS rows (when that many fit; else the memory grows as needed) rather than growing it:
+   * Rows of A (NN, NT) go in blocks of about BLOCK_BYTES; rows that do not fit in the memory as it
+   * is go in blocks of at least MIN_BLOCK_ROWS rows (when that many fit; else the memory grows as
+   * needed) rather than growing it:
    * growing detaches the old buffer, and in V8 one detached buffer anywhere makes every typed-array
    * loop of the process slower from then on. Returns false if the product cannot fit even so.
    */
@@ -145,9 +152,10 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     const fixed = 4 * (kept === null ? k * n : 0) + (kind === "NT" ? 4 * k * n : 0) + (bias === null ? 0 : 4 * n) + 64; // B, B^T, bias, alignment
     const perRow = 4 * (k + n);
     const capacity = heap.byteLength || wasm.memory.buffer.byteLength;
-    if (kind !== "TN" && m > 2 && pa + fixed + m * perRow > capacity) {
-      const rows = Math.floor((capacity - pa - fixed) / perRow / 2) * 2; // whole pairs of rows
-      if (rows >= MIN_BLOCK_ROWS) {
+    if (kind !== "TN" && m > 2 && (pa + fixed + m * perRow > capacity || m * perRow > BLOCK_BYTES)) {
+      const pairs = (bytes: number) => Math.floor(bytes / perRow / 2) * 2; // whole pairs of rows
+      const rows = Math.min(pairs(capacity - pa - fixed), Math.max(MIN_BLOCK_ROWS, pairs(BLOCK_BYTES)));
+      if (rows >= MIN_BLOCK_ROWS && rows < m) {
         for (let i = 0; i < m; i += rows) {
           const r = Math.min(rows, m - i);
           if (!run(kind, a.subarray(i * k, (i + r) * k), b, r, k, n, stableB, c, at + i * n, bias, relu)) return false;
