@@ -4,9 +4,10 @@ import fc from "fast-check";
 import { freeze } from "immer";
 import { describe, expect, it } from "vitest";
 import {
-  add, backward, cast, defineOp, exp, grad, matmul, mul, neg, ones, reshape, sum, tanh, tensor, treeLeaves, treeMap, valueAndGrad,
-  valueAndGradAux, vjp, watch, zeros, type Tensor, type Tree,
+  add, backward, cast, defineOp, exp, grad, linear, matmul, mul, neg, ones, random, relu, reshape, sum, tanh, tensor, treeLeaves, treeMap,
+  valueAndGrad, valueAndGradAux, vjp, watch, zeros, type Tensor, type Tree,
 } from "../../src/autograd/index.ts";
+import { clearPool, pooledBytes } from "../../src/autograd/kernels/pool.ts";
 import { tensorOfShape } from "../arbitraries.ts";
 
 const f64 = (values: Parameters<typeof tensor>[0], shape?: readonly number[]): Tensor => tensor(values, shape, "float64");
@@ -155,6 +156,30 @@ describe("the backward pass", () => {
     const g = grad((t: Tensor) => sum(add(exp(t), mul(t, 3))))(x);
     expect(g.data[0]).toBe(4);
     expect(g.data[1]).toBeCloseTo(Math.E + 3, 14);
+  });
+
+  it("gives the kernels back the memory of cotangents it has used up, never one a cotangent still holds: float32 gradients equal float64's", () => {
+    // b's cotangent (a matrix product's fresh result) is passed on by add to both a and h; relu's
+    // backward on a then asks for memory of that very size. Giving b's cotangent back too early would
+    // hand relu its buffer and change h's cotangent under it.
+    const f = (p: { w1: Tensor; w2: Tensor; bias: Tensor }, x: Tensor) => {
+      const h = matmul(x, p.w1);
+      const b = add(relu(h), h);
+      const c = linear(reshape(b, [6, 5]), p.w2, p.bias, { activation: "relu" });
+      return sum(mul(c, c));
+    };
+    const x = random.normal(random.key(1), [6, 4]);
+    const params = { w1: random.normal(random.key(2), [4, 5]), w2: random.normal(random.key(3), [5, 3]), bias: random.normal(random.key(4), [3]) };
+    clearPool();
+    const g32 = grad(f)(params, x);
+    expect(pooledBytes()).toBeGreaterThan(0); // the used-up cotangents and the dense layer's mask were given back
+    const g64 = grad(f)(treeMap(params, (t) => cast(t, "float64")), cast(x, "float64"));
+    for (const key of ["w1", "w2", "bias"] as const) {
+      const want = Array.from(g64[key].data);
+      const scale = Math.max(...want.map(Math.abs));
+      Array.from(g32[key].data).forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-5 * scale));
+    }
+    expect(Array.from(add(g32.w1, g32.w1).data)).toEqual(Array.from(g32.w1.data, (v) => 2 * v)); // the returned gradients are live
   });
 
   it("differentiates a chain of 100,000 ops without overflowing the stack: 100,000 negations give back x, gradient 1", () => {

@@ -2,7 +2,9 @@
 // requested inputs (iteratively, so a 100,000-op chain cannot overflow the stack), walk them in
 // reverse topological order, and let each node's vjp turn its cotangent into its parents'.
 
+import { recycle } from "./donation.ts";
 import * as e from "./kernels/elementwise.ts";
+import { collectAllocations } from "./kernels/pool.ts";
 import { sameShape, ShapeError, shapeStr } from "./shape.ts";
 import { Tensor } from "./tensor.ts";
 import { treeLeaves, treeMap, type Tree } from "./tree.ts";
@@ -46,24 +48,56 @@ export const backward = (out: Tensor, inputs: readonly Tensor[], seed: Tensor): 
   }
   // 2. Reverse topological order: every consumer of a tensor is finished before the tensor itself.
   const cotangent = new Map<Tensor, Tensor>([[out, seed]]);
-  for (let i = order.length - 1; i >= 0; i--) {
-    const t = order[i]!;
-    const g = cotangent.get(t);
-    const node = t.node!;
-    if (g === undefined || node.vjp === null || !needed.has(t)) continue;
-    if (!wanted.has(t)) cotangent.delete(t); // free intermediate cotangents as soon as they are used
-    const needs = node.parents.map((p) => needed.has(p));
-    const grads = node.vjp(g, needs);
-    node.parents.forEach((p, j) => {
-      const gp = grads[j];
-      if (!needs[j] || gp === null || gp === undefined) return;
-      if (!sameShape(gp.shape, p.shape)) {
-        throw new ShapeError(`${node.op}: vjp returned a cotangent of shape ${shapeStr(gp.shape)} for input ${j} of shape ${shapeStr(p.shape)}`);
+  // Intermediate cotangents are used once and then dead, so the memory of those that the kernels
+  // made during this pass goes back to the kernels' free-list (./kernels/pool.ts) for the next
+  // results of their size. A buffer is given back only when no cotangent still held refers to it
+  // (vjps may pass a cotangent on as it is, e.g. add's, or reshaped) and it was made in this pass.
+  const made = new WeakSet<Float32Array>();
+  const holders = new Map<ArrayBufferLike, number>();
+  const hold = (c: Tensor) => holders.set(c.data.buffer, (holders.get(c.data.buffer) ?? 0) + 1);
+  const letGo = (c: Tensor) => {
+    const left = holders.get(c.data.buffer)! - 1;
+    if (left > 0) holders.set(c.data.buffer, left);
+    else {
+      holders.delete(c.data.buffer);
+      if (made.has(c.data as Float32Array)) recycle(c);
+    }
+  };
+  hold(seed);
+  const before = collectAllocations(made);
+  try {
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i]!;
+      const g = cotangent.get(t);
+      const node = t.node!;
+      if (g === undefined || node.vjp === null || !needed.has(t)) continue;
+      const needs = node.parents.map((p) => needed.has(p));
+      const grads = node.vjp(g, needs);
+      node.parents.forEach((p, j) => {
+        const gp = grads[j];
+        if (!needs[j] || gp === null || gp === undefined) return;
+        if (!sameShape(gp.shape, p.shape)) {
+          throw new ShapeError(`${node.op}: vjp returned a cotangent of shape ${shapeStr(gp.shape)} for input ${j} of shape ${shapeStr(p.shape)}`);
+        }
+        const prev = cotangent.get(p);
+        hold(gp);
+        if (prev === undefined) cotangent.set(p, gp);
+        else {
+          // A tensor used twice receives the sum of both paths (x*x gives 2x).
+          const sum = new Tensor(e.add(prev.data, gp.data), p.shape);
+          cotangent.set(p, sum);
+          hold(sum);
+          letGo(prev);
+          letGo(gp);
+        }
+      });
+      if (!wanted.has(t)) {
+        cotangent.delete(t); // intermediate cotangents are freed as soon as they are used
+        letGo(g);
       }
-      const prev = cotangent.get(p);
-      // A tensor used twice receives the sum of both paths (x*x gives 2x).
-      cotangent.set(p, prev === undefined ? gp : new Tensor(e.add(prev.data, gp.data), p.shape));
-    });
+    }
+  } finally {
+    collectAllocations(before);
   }
   return inputs.map((x) => {
     const g = cotangent.get(x);

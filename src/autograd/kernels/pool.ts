@@ -1,5 +1,7 @@
-// A small free-list of float buffers, fed only by explicit donation (../donation.ts: the optimizer
-// with { donate: true } hands over the gradients it has finished with). Kernels that overwrite
+// A small free-list of float buffers, fed only by explicit hand-overs: donation (../donation.ts: the
+// optimizer with { donate: true } hands over the gradients it has finished with), the backward pass
+// giving back the intermediate cotangents it made and used up (../grad.ts), and kernels' callers
+// giving back their scratch results (giveBack). Kernels that overwrite
 // every element of their result take from it instead of allocating, which spares the page faults of
 // fresh large arrays (on some VMs a fresh 400 KB array costs several times its arithmetic).
 // Nothing is ever guessed to be free: a buffer is here only because its owner gave it away, and the
@@ -31,9 +33,33 @@ export const give = (buffer: ArrayBuffer): void => {
 export const float32Uninitialized = (n: number): Float32Array => {
   const list = free.get(n * 4);
   const buffer = list?.pop();
-  if (buffer === undefined) return new Float32Array(n);
-  held -= buffer.byteLength;
-  return new Float32Array(buffer);
+  let array: Float32Array;
+  if (buffer === undefined) array = new Float32Array(n);
+  else {
+    held -= buffer.byteLength;
+    array = new Float32Array(buffer);
+  }
+  collecting?.add(array);
+  return array;
+};
+
+/**
+ * Give back `array`, a kernel's result that the caller made and used as scratch: nobody else has
+ * seen it (e.g. the masked cotangent inside the dense layer's vjp, once its products are taken).
+ */
+export const giveBack = (array: Float32Array): void => {
+  if (array.byteOffset === 0 && array.byteLength === array.buffer.byteLength && array.buffer instanceof ArrayBuffer) give(array.buffer);
+};
+
+// While a backward pass runs (../grad.ts), every array handed out above is noted in its set: those
+// are the ones it may give back when they turn out to be intermediate cotangents it has used up.
+let collecting: WeakSet<Float32Array> | null = null;
+
+/** Note the arrays handed out from now on in `into` (null: stop); returns the set noted in before. */
+export const collectAllocations = (into: WeakSet<Float32Array> | null): WeakSet<Float32Array> | null => {
+  const before = collecting;
+  collecting = into;
+  return before;
 };
 
 /** Bytes held for reuse (for specs and benchmarks). */

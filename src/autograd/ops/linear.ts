@@ -13,6 +13,7 @@
 import { defineOp } from "../define-op.ts";
 import * as e from "../kernels/elementwise.ts";
 import * as mm from "../kernels/matmul.ts";
+import { giveBack } from "../kernels/pool.ts";
 import * as r from "../kernels/relu-backward.ts";
 import { ShapeError, shapeStr } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
@@ -41,11 +42,13 @@ const linearOp = defineOp<LinearAttrs>({
     // The mask and the bias's column sums in one pass when both are wanted.
     const fused = relu && needs[2] ? r.maskPositiveWithColumnSums(g.data, out.data, n) : null;
     const gm = fused !== null ? fused.masked : relu ? r.maskPositive(g.data, out.data) : g.data;
-    return [
+    const cotangents = [
       needs[0] ? new Tensor(mm.matmulNT(gm, w!.data, m, n, k, true), x!.shape) : null, // G[m,n].W^T
       needs[1] ? new Tensor(mm.matmulTN(x!.data, gm, k, m, n), w!.shape) : null, // X^T.G[m,n]
       needs[2] ? new Tensor(fused !== null ? fused.sums : e.columnSums(gm, n), b!.shape) : null,
     ];
+    if (gm !== g.data && gm instanceof Float32Array) giveBack(gm); // the mask's scratch result, used up
+    return cotangents;
   },
 });
 
