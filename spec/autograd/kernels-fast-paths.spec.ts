@@ -122,6 +122,70 @@ describe("sgdStep", () => {
   });
 });
 
+describe("arrays kept resident in the module's memory", () => {
+  it("are read from there only while they hold the array's values: any sequence of products, weight gradients and SGD steps (fresh, in place, into a donated buffer) equals the plain loops", () => {
+    const m = 6, k = 24, n = 20;
+    const lr = 0.5;
+    const random = (seed: number, length: number) => Float32Array.from({ length }, (_, i) => Math.sin(seed * 7.1 + i * 1.3) * (i % 3 === 0 ? 0 : 1));
+    // 3 MB stable operands: a few of these fill the resident area, which then starts over.
+    const row = random(5, 600);
+    const bigs = [6, 7, 8].map((seed) => {
+      const array = random(seed, 600 * 1300);
+      return { array, want: reference.matmulNN(row, array, 1, 600, 1300) };
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ op: fc.constantFrom("forward", "gradTN", "gradJS", "step", "stepInPlace", "stepDonated", "fill"), w: fc.nat(3), seed: fc.nat(1000) }), { minLength: 1, maxLength: 30 }),
+        (actions) => {
+          const x = random(1, m * k);
+          // The arrays the kernels see, and what each should hold (a copy the kernels never see).
+          const weights = [0, 1, 2, 3].map((i): { array: Float32Array; want: Float32Array } => ({ array: random(10 + i, k * n), want: random(10 + i, k * n) }));
+          let g: Float32Array = random(3, k * n);
+          for (const { op, w, seed } of actions) {
+            const wt = weights[w]!;
+            if (op === "forward") {
+              expectClose("matmulNN", simd!.matmulNN(x, wt.array, m, k, n, true), x, wt.want, m, k, n);
+            } else if (op === "gradTN") {
+              g = simd!.matmulTN(x, random(seed, m * n), k, m, n);
+              expectClose("matmulTN", g, x, random(seed, m * n), k, m, n);
+            } else if (op === "gradJS") {
+              g = random(seed, k * n);
+            } else if (op === "fill") {
+              const big = bigs[seed % 3]!;
+              const got = simd!.matmulNN(row, big.array.slice(), 1, 600, 1300, true); // a new array each time: copied in
+              got.forEach((v, j) => expect(Math.abs(v - big.want[j]!)).toBeLessThan(1e-3));
+            } else {
+              const expected = new Float32Array(k * n);
+              sgdStepReference(wt.want, g, expected, lr, 0);
+              const out = op === "step" ? new Float32Array(k * n) : op === "stepInPlace" ? wt.array : new Float32Array(wt.array.buffer);
+              sgdStep(wt.array, g, out, lr, 0);
+              expect(Array.from(out)).toEqual(Array.from(expected));
+              wt.array = out; // "step": the old array stays as it was, and is simply not used again here
+              wt.want = expected;
+            }
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("include a weight gradient from matmulTN, which an SGD step then reads without copying, to the same bits", () => {
+    const m = 64, k = 784, n = 128;
+    const x = Float32Array.from({ length: m * k }, (_, i) => (i % 5 === 0 ? (i % 255) / 255 : 0));
+    const gm = Float32Array.from({ length: m * n }, (_, i) => Math.cos(i));
+    const w = Float32Array.from({ length: k * n }, (_, i) => Math.sin(i) / 10);
+    simd!.matmulNN(x, w, m, k, n, true); // w resident, as after a forward pass
+    const dw = simd!.matmulTN(x, gm, k, m, n);
+    const want = new Float32Array(k * n);
+    sgdStepReference(w, dw, want, 0.1, 0);
+    const taken = new Float32Array(w.buffer); // as donation hands the buffer on
+    sgdStep(w, dw, taken, 0.1, 0);
+    expect(Array.from(taken)).toEqual(Array.from(want));
+    expectClose("matmulNN", simd!.matmulNN(x, taken, m, k, n, true), x, want, m, k, n);
+  });
+});
+
 describe("the free-list of donated buffers", () => {
   it("hands a donated buffer back for a result of its size, and otherwise allocates", () => {
     clearPool();

@@ -107,7 +107,9 @@ const optimizer = <S extends OptimizerState>(
       const shared = donate ? sharedBuffers([...leaves.map(({ leaf }) => leaf), ...g.values(), ...slotLeaves.flatMap((m) => [...m.values()])]) : null;
       const output = (t: Tensor): { data: TypedArray; input: TypedArray } => {
         const taken = shared !== null && !shared.has(t.data.buffer) ? takeOver(t) : null;
-        return taken === null ? { data: like(t), input: t.data } : { data: taken, input: taken }; // in place: read and write the same array
+        // In place: read the old array and write the new one over the same memory (kernels that keep
+        // a copy of the old array, such as the WebAssembly SGD step, then read that copy).
+        return taken === null ? { data: like(t), input: t.data } : { data: taken, input: t.data };
       };
       const newParams: [string, Tensor][] = [];
       const newSlots: [string, Tensor][][] = slots.map(() => []);

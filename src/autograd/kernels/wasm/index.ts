@@ -23,7 +23,7 @@ export interface KernelExports {
   matmulTN(a: number, b: number, c: number, list: number, m: number, k: number, n: number): void;
   matmulNT(a: number, b: number, c: number, list: number, bt: number, m: number, k: number, n: number): void;
   /** Optional, so that a module of the matrix products alone can still be bound. */
-  sgdStep?(p: number, g: number, n: number, lr: number, decay: number): void;
+  sgdStep?(p: number, g: number, out: number, n: number, lr: number, decay: number): void;
   addBias?(c: number, bias: number, m: number, n: number, relu: number): void;
   unitFloats?(src: number, dst: number, n: number): void;
   maskColumnSums?(g: number, y: number, out: number, sums: number, m: number, n: number, wantSums: number): void;
@@ -109,18 +109,28 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     return true;
   };
 
-  // Stable right operands kept in [RESIDENT, residentEnd), by array identity. A WeakMap keeps no
-  // array alive; dropping them all is a new generation, which invalidates every entry.
+  // Stable arrays kept in [RESIDENT, residentEnd), by array identity: right operands marked stable,
+  // and results whose values are known to stay as they are (the weight gradients of matmulTN, the
+  // new parameters of sgdStep), so that the next kernel to read them copies nothing in. A WeakMap
+  // keeps no array alive; when the area is full it starts over as a new generation, which
+  // invalidates every entry.
   const resident = new WeakMap<Float32Array, { readonly offset: number; readonly generation: number }>();
   let residentEnd = RESIDENT;
   let generation = 0;
-  /** The resident operands take at most half the memory it starts with; when full, they are all dropped at once. */
+  /** The resident arrays take at most half the memory it starts with. */
   const residentBytes = Math.floor(wasm.memory.buffer.byteLength / 32) * 16;
 
-  /** The byte offset of b (size floats) in the memory, copying it in if it is not there; null if it cannot stay. */
-  const residentOffset = (b: Float32Array, size: number): number | null => {
-    const hit = resident.get(b);
-    if (hit !== undefined && hit.generation === generation) return hit.offset;
+  /** The byte offset of `array` (size floats) in the memory, if it is there. */
+  const lookup = (array: Float32Array, size: number): number | null => {
+    const hit = resident.get(array);
+    return hit !== undefined && hit.generation === generation && array.length === size ? hit.offset : null;
+  };
+
+  /**
+   * Room for `size` floats in the resident area, or null if they cannot stay. It may start a new
+   * generation, so look operands up only after taking it.
+   */
+  const residentSlot = (size: number): number | null => {
     const bytes = align(4 * size);
     if (bytes > residentBytes) return null;
     if (residentEnd + bytes > RESIDENT + residentBytes) {
@@ -129,9 +139,23 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     }
     if (!reserve(residentEnd + bytes)) return null;
     const offset = residentEnd;
-    heap.set(b, offset >> 2);
     residentEnd += bytes;
-    resident.set(b, { offset, generation });
+    return offset;
+  };
+
+  /** Record that `array` (never to be written again) has its values at `offset`. */
+  const keep = (array: Float32Array, offset: number): void => {
+    resident.set(array, { offset, generation });
+  };
+
+  /** The byte offset of b (size floats) in the memory, copying it in if it is not there; null if it cannot stay. */
+  const residentOffset = (b: Float32Array, size: number): number | null => {
+    const hit = lookup(b, size);
+    if (hit !== null) return hit;
+    const offset = residentSlot(size);
+    if (offset === null) return null;
+    heap.set(b, offset >> 2);
+    keep(b, offset);
     return offset;
   };
 
@@ -146,6 +170,9 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
    * loop of the process slower from then on. Returns false if the product cannot fit even so.
    */
   const run = (kind: "NN" | "NT" | "TN", a: Float32Array, b: Float32Array, m: number, k: number, n: number, stableB: boolean, c: Float32Array, at: number, bias: Float32Array | null = null, relu = false): boolean => {
+    // A weight gradient (TN) is computed straight into the resident area, where the optimizer's
+    // step will find it. Its room is taken first: taking it may drop the resident operands.
+    const keptC = kind === "TN" && at === 0 && c.length === m * n ? residentSlot(m * n) : null;
     const kept = stableB && b.length === k * n ? residentOffset(b, k * n) : null;
     const list = align(residentEnd);
     const pa = align(list + 16 * k);
@@ -164,8 +191,8 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
       }
     }
     const pb = align(pa + 4 * m * k);
-    const pc = kept === null ? align(pb + 4 * k * n) : pb;
-    const bt = align(pc + 4 * m * n);
+    const pc = keptC ?? (kept === null ? align(pb + 4 * k * n) : pb);
+    const bt = align((keptC === null ? pc + 4 * m * n : kept === null ? pb + 4 * k * n : pb));
     const pbias = align(bt + (kind === "NT" ? 4 * k * n : 0)); // the bias, when there is one
     if (!reserve(pbias + (bias === null ? 0 : 4 * n))) return false;
     heap.set(a.length === m * k ? a : a.subarray(0, m * k), pa >> 2);
@@ -179,6 +206,7 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
       wasm.addBias!(pc, pbias, m, n, relu ? 1 : 0);
     }
     c.set(heap.subarray(pc >> 2, (pc >> 2) + m * n), at);
+    if (keptC !== null) keep(c, keptC);
     return true;
   };
 
@@ -188,16 +216,34 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     return run(kind, a, b, m, k, n, stableB, c, 0) ? c : (reference[`matmul${kind}`](a, b, m, k, n) as Float32Array);
   };
 
-  /** Gradient descent on p with g, in float32 as the reference loop (../update.ts), into out. */
+  /**
+   * Gradient descent on p with g, in float32 as the reference loop (../update.ts), into out. p and g
+   * are read where they are resident (the weight from the forward pass, the gradient from
+   * matmulTN); the new values are made in the resident area and kept there for out, so the next
+   * forward pass finds them. out may be p, or share p's memory (a donated parameter's buffer): the
+   * old values are then gone, and so is p's resident copy.
+   */
   const sgdStep = (p: Float32Array, g: Float32Array, out: Float32Array, lr: number, decay: number): void => {
     const n = p.length;
-    const pp = align(residentEnd);
-    const pg = align(pp + 4 * n);
-    if (wasm.sgdStep === undefined || !reserve(pg + 4 * n)) return reference.sgdStepReference(p, g, out, lr, decay);
-    heap.set(p, pp >> 2);
-    heap.set(g, pg >> 2);
-    wasm.sgdStep(pp, pg, n, lr, decay);
-    out.set(heap.subarray(pp >> 2, (pp >> 2) + n));
+    if (wasm.sgdStep === undefined || g.length !== n || out.length !== n) return reference.sgdStepReference(p, g, out, lr, decay);
+    const slot = residentSlot(n);
+    let scratch = align(residentEnd);
+    const pp = lookup(p, n);
+    const pg = lookup(g, n);
+    const copyP = pp ?? scratch;
+    if (pp === null) scratch = align(scratch + 4 * n);
+    const copyG = pg ?? scratch;
+    if (pg === null) scratch = align(scratch + 4 * n);
+    const pout = slot ?? scratch;
+    if (!reserve(slot === null ? scratch + 4 * n : scratch)) return reference.sgdStepReference(p, g, out, lr, decay);
+    if (pp === null) heap.set(p, copyP >> 2);
+    if (pg === null) heap.set(g, copyG >> 2);
+    wasm.sgdStep(copyP, copyG, pout, n, lr, decay);
+    out.set(heap.subarray(pout >> 2, (pout >> 2) + n));
+    if (p !== out && p.buffer === out.buffer) resident.delete(p);
+    if (g !== out && g.buffer === out.buffer) resident.delete(g);
+    if (slot !== null) keep(out, slot);
+    else resident.delete(out);
   };
 
   /** linearNN: the product with the bias and relu applied in the memory, before the copy out. */

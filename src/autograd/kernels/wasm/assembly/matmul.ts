@@ -247,23 +247,23 @@ export function matmulNT(a: usize, b: usize, c: usize, list: usize, bt: usize, m
 }
 
 /**
- * Plain gradient descent on n floats, in place: p[i] = p[i] - lr * (g[i] + decay * p[i]), every
- * operation in float32 as ../../update.ts's reference loop defines it (lr and decay rounded to
- * float32 first); four floats at a time.
+ * Plain gradient descent on n floats: out[i] = p[i] - lr * (g[i] + decay * p[i]) (out may be p),
+ * every operation in float32 as ../../update.ts's reference loop defines it (lr and decay rounded
+ * to float32 first); four floats at a time.
  */
-export function sgdStep(p: usize, g: usize, n: i32, lr: f32, decay: f32): void {
+export function sgdStep(p: usize, g: usize, out: usize, n: i32, lr: f32, decay: f32): void {
   const vlr = f32x4.splat(lr);
   const vdecay = f32x4.splat(decay);
   let i: i32 = 0;
   for (; i + 4 <= n; i += 4) {
     const at = <usize>i << 2;
     const pv = v128.load(p + at);
-    v128.store(p + at, f32x4.sub(pv, f32x4.mul(vlr, f32x4.add(v128.load(g + at), f32x4.mul(vdecay, pv)))));
+    v128.store(out + at, f32x4.sub(pv, f32x4.mul(vlr, f32x4.add(v128.load(g + at), f32x4.mul(vdecay, pv)))));
   }
   for (; i < n; i++) {
     const at = <usize>i << 2;
     const x = load<f32>(p + at);
-    store<f32>(p + at, x - lr * (load<f32>(g + at) + decay * x));
+    store<f32>(out + at, x - lr * (load<f32>(g + at) + decay * x));
   }
 }
 
