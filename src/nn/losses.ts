@@ -83,40 +83,47 @@ interface FusedAttrs {
   readonly labels: Int32Array;
   readonly batch: number;
   readonly classes: number;
+  /**
+   * What the forward pass leaves for the vjp (as JAX's custom_vjp residuals): softmax(z), which the
+   * forward computes on the way to the log-sum-exp anyway, so each exponential is taken once.
+   */
+  readonly saved: { probabilities: Float64Array | null };
 }
 
 const alloc = (dtype: DType, n: number) => (dtype === "float64" ? new Float64Array(n) : new Float32Array(n));
 
-/** Row b's maximum and log-sum-exp, read from the flat data (sums in double precision). */
-const rowLogSumExp = (z: Tensor["data"], offset: number, classes: number): { m: number; lse: number } => {
+/**
+ * softmax(z_b) into p at offset (e^(z_bj - m) / sum_j e^(z_bj - m), m the row's maximum, in double
+ * precision), and the row's log-sum-exp m + log(sum_j e^(z_bj - m)).
+ */
+const rowSoftmax = (z: Tensor["data"], p: Float64Array, offset: number, classes: number): number => {
   let m = -Infinity;
   for (let j = 0; j < classes; j++) if (z[offset + j]! > m) m = z[offset + j]!;
   let s = 0;
-  for (let j = 0; j < classes; j++) s += Math.exp(z[offset + j]! - m);
-  return { m, lse: m + Math.log(s) };
+  for (let j = 0; j < classes; j++) s += p[offset + j] = Math.exp(z[offset + j]! - m);
+  for (let j = 0; j < classes; j++) p[offset + j]! /= s;
+  return m + Math.log(s);
 };
 
 const softmaxCrossEntropyOp = defineOp<FusedAttrs>({
   name: "softmaxCrossEntropy",
-  forward: ([logits], { labels, batch, classes }) => {
+  forward: ([logits], { labels, batch, classes, saved }) => {
     const z = logits!.data;
+    const probabilities = new Float64Array(z.length);
     let total = 0;
-    for (let b = 0; b < batch; b++) total += rowLogSumExp(z, b * classes, classes).lse - z[b * classes + labels[b]!]!;
+    for (let b = 0; b < batch; b++) total += rowSoftmax(z, probabilities, b * classes, classes) - z[b * classes + labels[b]!]!;
+    saved.probabilities = probabilities;
     const out = alloc(logits!.dtype, 1);
     out[0] = total / batch;
     return new Tensor(out, []);
   },
   // dL/dz_bj = (softmax(z_b)_j - [j = y_b]) / B, times the incoming scalar cotangent g.
-  vjp: (g, { inputs: [logits], attrs: { labels, batch, classes } }) => {
-    const z = logits!.data;
+  vjp: (g, { inputs: [logits], attrs: { labels, batch, classes, saved } }) => {
+    const p = saved.probabilities!;
     const scale = g.data[0]! / batch;
-    const dz = alloc(logits!.dtype, z.length);
-    for (let b = 0; b < batch; b++) {
-      const o = b * classes;
-      const { lse } = rowLogSumExp(z, o, classes);
-      for (let j = 0; j < classes; j++) dz[o + j] = Math.exp(z[o + j]! - lse) * scale;
-      dz[o + labels[b]!] = dz[o + labels[b]!]! - scale;
-    }
+    const dz = alloc(logits!.dtype, p.length);
+    for (let i = 0; i < p.length; i++) dz[i] = p[i]! * scale;
+    for (let b = 0; b < batch; b++) dz[b * classes + labels[b]!] = dz[b * classes + labels[b]!]! - scale;
     return [new Tensor(dz, logits!.shape)];
   },
 });
@@ -128,5 +135,5 @@ const softmaxCrossEntropyOp = defineOp<FusedAttrs>({
  */
 export const softmaxCrossEntropy = (logits: Tensor, labels: ArrayLike<number>): Tensor => {
   const { batch, classes } = checkLogits("softmaxCrossEntropy", logits);
-  return softmaxCrossEntropyOp([logits], { labels: checkLabels("softmaxCrossEntropy", labels, classes, batch), batch, classes });
+  return softmaxCrossEntropyOp([logits], { labels: checkLabels("softmaxCrossEntropy", labels, classes, batch), batch, classes, saved: { probabilities: null } });
 };
