@@ -4,11 +4,13 @@
 // code runs in Node, in a browser page and in a Web Worker, with no file to fetch. (The module is
 // under 4 KB: browsers refuse synchronous compilation of larger modules on a page's main thread.)
 // It has its own linear memory: each call copies the operands in, runs, and copies the product out
-// into a new Float32Array, since tensors are immutable and never live in that memory. Two savings on
+// into a new Float32Array, since tensors are immutable and never live in that memory. Savings on
 // those copies: a right operand that the caller marks stable (tensor data, never written after
 // construction: a weight) stays resident in the memory, keyed by the array object, so using the same
-// weight again (the backward pass's G.W^T, or the next prediction) copies nothing in; and the
-// product is copied out into a buffer donated for reuse (../pool.ts) when one of its size is free.
+// weight again (the backward pass's G.W^T, or the next prediction) copies nothing in; so do a weight
+// gradient (matmulTN) and the new weight an SGD step makes, for the step and the next forward pass
+// to find; and the product is copied out into a buffer donated for reuse (../pool.ts) when one of
+// its size is free.
 // `simd` is null where WebAssembly or its SIMD is unavailable; ../matmul.ts then uses the reference loops.
 
 import { addBiasInPlace } from "../elementwise.ts";
@@ -69,8 +71,10 @@ export const decodeBase64 = (text: string): Uint8Array<ArrayBuffer> => {
 };
 
 const PAGE = 65536;
-const RESIDENT = 16; // byte offset of the resident operands; regions start 16-byte aligned
+const RESIDENT = 16; // byte offset of the ring of resident arrays; regions start 16-byte aligned
 const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+/** Arrays smaller than this are copied in each time rather than kept in the ring (cheap, and many). */
+const MIN_KEPT = 256;
 /** Products too tall for the memory go in blocks of rows, if blocks of at least this many rows fit. */
 const MIN_BLOCK_ROWS = 64;
 /**
@@ -109,43 +113,61 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     return true;
   };
 
-  // Stable arrays kept in [RESIDENT, residentEnd), by array identity: right operands marked stable,
-  // and results whose values are known to stay as they are (the weight gradients of matmulTN, the
-  // new parameters of sgdStep), so that the next kernel to read them copies nothing in. A WeakMap
-  // keeps no array alive; when the area is full it starts over as a new generation, which
-  // invalidates every entry.
-  const resident = new WeakMap<Float32Array, { readonly offset: number; readonly generation: number }>();
-  let residentEnd = RESIDENT;
-  let generation = 0;
-  /** The resident arrays take at most half the memory it starts with. */
+  // Stable arrays kept in a ring at [RESIDENT, RESIDENT + residentBytes), by array identity: right
+  // operands marked stable, and results whose values are known to stay as they are (the weight
+  // gradients of matmulTN, the new parameters of sgdStep), so that the next kernel to read them
+  // copies nothing in. Room is taken in order around the ring, and an entry is dropped when new room
+  // is taken over it: the newest entries (this step's weights and gradients) stay, and the ring's
+  // memory stays warm in the cache. A WeakMap keeps no array alive. Scratch space for the operands
+  // that are copied in starts at a fixed place after the ring, so it stays warm too.
+  interface Entry { readonly offset: number; readonly end: number; valid: boolean }
+  const resident = new WeakMap<Float32Array, Entry>();
+  const entries: Entry[] = []; // the valid ones
+  /** The ring takes half the memory it starts with (8 MB); an array of at most a quarter of that stays. */
   const residentBytes = Math.floor(wasm.memory.buffer.byteLength / 32) * 16;
+  let ringAt = RESIDENT;
+  const scratch = align(RESIDENT + residentBytes);
 
   /** The byte offset of `array` (size floats) in the memory, if it is there. */
   const lookup = (array: Float32Array, size: number): number | null => {
     const hit = resident.get(array);
-    return hit !== undefined && hit.generation === generation && array.length === size ? hit.offset : null;
+    return hit !== undefined && hit.valid && array.length === size ? hit.offset : null;
   };
 
   /**
-   * Room for `size` floats in the resident area, or null if they cannot stay. It may start a new
-   * generation, so look operands up only after taking it.
+   * Room for `size` floats in the ring, or null if they cannot stay. It may drop the oldest entries,
+   * so look operands up only after taking it.
    */
   const residentSlot = (size: number): number | null => {
     const bytes = align(4 * size);
-    if (bytes > residentBytes) return null;
-    if (residentEnd + bytes > RESIDENT + residentBytes) {
-      generation++;
-      residentEnd = RESIDENT;
+    if (size < MIN_KEPT || bytes > residentBytes / 4 || !reserve(scratch)) return null; // two rooms taken in a row never overlap
+    if (ringAt + bytes > RESIDENT + residentBytes) ringAt = RESIDENT;
+    const offset = ringAt;
+    ringAt += bytes;
+    // Drop the entries in the way, and those forgotten (few: only arrays of MIN_KEPT floats or more stay).
+    let kept = 0;
+    for (const entry of entries) {
+      if (entry.offset < ringAt && entry.end > offset) entry.valid = false;
+      if (entry.valid) entries[kept++] = entry;
     }
-    if (!reserve(residentEnd + bytes)) return null;
-    const offset = residentEnd;
-    residentEnd += bytes;
+    entries.length = kept;
     return offset;
+  };
+
+  /** Forget the resident copy of `array`, whose values are changing. */
+  const forget = (array: Float32Array): void => {
+    const entry = resident.get(array);
+    if (entry === undefined) return;
+    entry.valid = false;
+    resident.delete(array);
   };
 
   /** Record that `array` (never to be written again) has its values at `offset`. */
   const keep = (array: Float32Array, offset: number): void => {
-    resident.set(array, { offset, generation });
+    forget(array);
+    const entry = { offset, end: offset + align(4 * array.length), valid: true };
+    entries.push(entry);
+    resident.set(array, entry);
   };
 
   /** The byte offset of b (size floats) in the memory, copying it in if it is not there; null if it cannot stay. */
@@ -161,7 +183,7 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
 
   /**
    * C = op(A) . op(B) for `kind` (NN, NT or TN), written into c at `at`. A holds m*k floats and B
-   * k*n in every case. The memory is laid out as [resident operands | list of k nonzeros | A | B |
+   * k*n in every case. The memory is laid out as [ring of resident arrays | list of k nonzeros | A | B |
    * C | B^T for NT | bias]; A and B (unless resident) are copied in, and C is copied out.
    * Rows of A (NN, NT) go in blocks of about BLOCK_BYTES; rows that do not fit in the memory as it
    * is go in blocks of at least MIN_BLOCK_ROWS rows (when that many fit; else the memory grows as
@@ -174,7 +196,7 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     // step will find it. Its room is taken first: taking it may drop the resident operands.
     const keptC = kind === "TN" && at === 0 && c.length === m * n ? residentSlot(m * n) : null;
     const kept = stableB && b.length === k * n ? residentOffset(b, k * n) : null;
-    const list = align(residentEnd);
+    const list = scratch;
     const pa = align(list + 16 * k);
     const fixed = 4 * (kept === null ? k * n : 0) + (kind === "NT" ? 4 * k * n : 0) + (bias === null ? 0 : 4 * n) + 64; // B, B^T, bias, alignment
     const perRow = 4 * (k + n);
@@ -227,23 +249,23 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     const n = p.length;
     if (wasm.sgdStep === undefined || g.length !== n || out.length !== n) return reference.sgdStepReference(p, g, out, lr, decay);
     const slot = residentSlot(n);
-    let scratch = align(residentEnd);
+    let free = scratch;
     const pp = lookup(p, n);
     const pg = lookup(g, n);
-    const copyP = pp ?? scratch;
-    if (pp === null) scratch = align(scratch + 4 * n);
-    const copyG = pg ?? scratch;
-    if (pg === null) scratch = align(scratch + 4 * n);
-    const pout = slot ?? scratch;
-    if (!reserve(slot === null ? scratch + 4 * n : scratch)) return reference.sgdStepReference(p, g, out, lr, decay);
+    const copyP = pp ?? free;
+    if (pp === null) free = align(free + 4 * n);
+    const copyG = pg ?? free;
+    if (pg === null) free = align(free + 4 * n);
+    const pout = slot ?? free;
+    if (!reserve(slot === null ? free + 4 * n : free)) return reference.sgdStepReference(p, g, out, lr, decay);
     if (pp === null) heap.set(p, copyP >> 2);
     if (pg === null) heap.set(g, copyG >> 2);
     wasm.sgdStep(copyP, copyG, pout, n, lr, decay);
     out.set(heap.subarray(pout >> 2, (pout >> 2) + n));
-    if (p !== out && p.buffer === out.buffer) resident.delete(p);
-    if (g !== out && g.buffer === out.buffer) resident.delete(g);
+    if (p.buffer === out.buffer) forget(p);
+    if (g.buffer === out.buffer) forget(g);
     if (slot !== null) keep(out, slot);
-    else resident.delete(out);
+    else forget(out);
   };
 
   /** linearNN: the product with the bias and relu applied in the memory, before the copy out. */
@@ -256,7 +278,7 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
 
   /** gatherUnitFloats: rows of bytes copied into the memory, scaled there, copied out; in blocks of rows that fit. */
   const gatherUnitFloats = (bytes: Uint8Array, rows: ArrayLike<number>, length: number, out: Float32Array): Float32Array => {
-    const src = align(residentEnd);
+    const src = scratch;
     const perRow = align(length) * 5; // the bytes, then their floats
     const fit = Math.floor((wasm.memory.buffer.byteLength - src - 16) / perRow);
     if (wasm.unitFloats === undefined || length === 0 || fit < 1) return gatherUnitFloatsReference(bytes, rows, length, out);
@@ -276,7 +298,7 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
 
   const maskPositive = (g: Float32Array, y: Float32Array, n: number, wantSums: boolean) => {
     const size = g.length;
-    const pg = align(residentEnd);
+    const pg = scratch;
     const py = align(pg + 4 * size);
     const pout = align(py + 4 * size);
     const psums = align(pout + 4 * size);
