@@ -193,6 +193,30 @@ describe("arrays kept resident in the module's memory", () => {
     expect(out.filter((v, i) => !Object.is(v, want[i])).length).toBe(0); // (a count: a diff of 100,000 floats is slow)
   });
 
+  it("are dropped when the ring comes round a second time, after the rooms left at its end from the first", () => {
+    const kernels = loadSimdKernels()!; // a fresh instance: the 8 MB ring starts empty at byte 16
+    const m = 64, k = 784, n = 128;
+    const x = Float32Array.from({ length: m * k }, (_, i) => (i % 3 === 0 ? Math.sin(i) : 0));
+    const gm = Float32Array.from({ length: m * n }, (_, i) => Math.cos(i));
+    const row = Float32Array.from({ length: 500 }, (_, i) => i % 2);
+    const fill = (seed: number) => kernels.matmulNN(row, Float32Array.from({ length: 500 * 1000 }, (_, j) => ((seed + j) % 5) - 2), 1, 500, 1000, true); // 2 MB kept
+    const step = (size: number) => {
+      const a = Float32Array.from({ length: size }, (_, i) => i % 3);
+      kernels.sgdStep(a, a, new Float32Array(size), 0.5, 0); // its result is kept
+    };
+    for (let i = 0; i < 4; i++) fill(i); // the first time round: 4 x 2 MB,
+    step(97_152); // and the last 388,608 bytes
+    const dw = kernels.matmulTN(x, gm, k, m, n); // round again: at the ring's start
+    for (let i = 0; i < 3; i++) fill(10 + i); // 6 MB more; the first time's last room is still there
+    fill(20); // round a third time: over dw
+    const w = Float32Array.from({ length: k * n }, (_, i) => Math.sin(i) / 10);
+    const want = new Float32Array(k * n);
+    sgdStepReference(w, dw, want, 0.1, 0);
+    const out = new Float32Array(k * n);
+    kernels.sgdStep(w, dw, out, 0.1, 0);
+    expect(out.filter((v, i) => !Object.is(v, want[i])).length).toBe(0);
+  });
+
   it("include a weight gradient from matmulTN, which an SGD step then reads without copying, to the same bits", () => {
     const m = 64, k = 784, n = 128;
     const x = Float32Array.from({ length: m * k }, (_, i) => (i % 5 === 0 ? (i % 255) / 255 : 0));

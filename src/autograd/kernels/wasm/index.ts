@@ -120,9 +120,13 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
   // is taken over it: the newest entries (this step's weights and gradients) stay, and the ring's
   // memory stays warm in the cache. A WeakMap keeps no array alive. Scratch space for the operands
   // that are copied in starts at a fixed place after the ring, so it stays warm too.
-  interface Entry { readonly offset: number; readonly end: number; valid: boolean }
-  const resident = new WeakMap<Float32Array, Entry>();
-  const entries: Entry[] = []; // the valid ones
+  interface Room { readonly offset: number; readonly end: number; valid: boolean }
+  const resident = new WeakMap<Float32Array, Room>();
+  // Every room taken and not yet covered, in the order taken (from `oldest` on): the rooms left
+  // from the last time round the ring (at and past ringAt, ascending), then this time round's
+  // (before ringAt, ascending). So new room only ever covers the oldest.
+  let rooms: Room[] = [];
+  let oldest = 0;
   /** The ring takes half the memory it starts with (8 MB); an array of at most a quarter of that stays. */
   const residentBytes = Math.floor(wasm.memory.buffer.byteLength / 32) * 16;
   let ringAt = RESIDENT;
@@ -138,47 +142,49 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
    * Room for `size` floats in the ring, or null if they cannot stay. It may drop the oldest entries,
    * so look operands up only after taking it.
    */
-  const residentSlot = (size: number): number | null => {
+  const residentSlot = (size: number): Room | null => {
     const bytes = align(4 * size);
     if (size < MIN_KEPT || bytes > residentBytes / 4 || !reserve(scratch)) return null; // two rooms taken in a row never overlap
-    if (ringAt + bytes > RESIDENT + residentBytes) ringAt = RESIDENT;
-    const offset = ringAt;
-    ringAt += bytes;
-    // Drop the entries in the way, and those forgotten (few: only arrays of MIN_KEPT floats or more stay).
-    let kept = 0;
-    for (const entry of entries) {
-      if (entry.offset < ringAt && entry.end > offset) entry.valid = false;
-      if (entry.valid) entries[kept++] = entry;
+    if (ringAt + bytes > RESIDENT + residentBytes) {
+      // Round the ring: the rooms left past this point are the oldest, and go first.
+      while (oldest < rooms.length && rooms[oldest]!.offset >= ringAt) rooms[oldest++]!.valid = false;
+      ringAt = RESIDENT;
     }
-    entries.length = kept;
-    return offset;
+    const room = { offset: ringAt, end: ringAt + bytes, valid: true };
+    ringAt = room.end;
+    // The rooms of the last time round that this one covers (those before it are this time round's).
+    for (let r = rooms[oldest]; r !== undefined && r.offset >= room.offset && r.offset < room.end; r = rooms[++oldest]) r.valid = false;
+    if (oldest > 64 && oldest * 2 > rooms.length) {
+      rooms = rooms.slice(oldest);
+      oldest = 0;
+    }
+    rooms.push(room);
+    return room;
   };
 
   /** Forget the resident copy of `array`, whose values are changing. */
   const forget = (array: Float32Array): void => {
-    const entry = resident.get(array);
-    if (entry === undefined) return;
-    entry.valid = false;
+    const room = resident.get(array);
+    if (room === undefined) return;
+    room.valid = false;
     resident.delete(array);
   };
 
-  /** Record that `array` (never to be written again) has its values at `offset`. */
-  const keep = (array: Float32Array, offset: number): void => {
+  /** Record that `array` (never to be written again) has its values in `room`. */
+  const keep = (array: Float32Array, room: Room): void => {
     forget(array);
-    const entry = { offset, end: offset + align(4 * array.length), valid: true };
-    entries.push(entry);
-    resident.set(array, entry);
+    resident.set(array, room);
   };
 
   /** The byte offset of b (size floats) in the memory, copying it in if it is not there; null if it cannot stay. */
   const residentOffset = (b: Float32Array, size: number): number | null => {
     const hit = lookup(b, size);
     if (hit !== null) return hit;
-    const offset = residentSlot(size);
-    if (offset === null) return null;
-    heap.set(b, offset >> 2);
-    keep(b, offset);
-    return offset;
+    const room = residentSlot(size);
+    if (room === null) return null;
+    heap.set(b, room.offset >> 2);
+    keep(b, room);
+    return room.offset;
   };
 
   /**
@@ -213,7 +219,7 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
       }
     }
     const pb = align(pa + 4 * m * k);
-    const pc = keptC ?? (kept === null ? align(pb + 4 * k * n) : pb);
+    const pc = keptC?.offset ?? (kept === null ? align(pb + 4 * k * n) : pb);
     const bt = align((keptC === null ? pc + 4 * m * n : kept === null ? pb + 4 * k * n : pb));
     const pbias = align(bt + (kind === "NT" ? 4 * k * n : 0)); // the bias, when there is one
     if (!reserve(pbias + (bias === null ? 0 : 4 * n))) return false;
@@ -256,7 +262,7 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     if (pp === null) free = align(free + 4 * n);
     const copyG = pg ?? free;
     if (pg === null) free = align(free + 4 * n);
-    const pout = slot ?? free;
+    const pout = slot?.offset ?? free;
     if (!reserve(slot === null ? free + 4 * n : free)) return reference.sgdStepReference(p, g, out, lr, decay);
     if (pp === null) heap.set(p, copyP >> 2);
     if (pg === null) heap.set(g, copyG >> 2);
