@@ -58,7 +58,7 @@ describe("resident right operands (stableB)", () => {
   }
 
   it("survive the resident area filling up and starting over (more weights than fit)", () => {
-    const k = 700, n = 700; // 1.9 MB each: a handful fill the area
+    const k = 500, n = 500; // 1 MB each: a handful go round the ring of resident arrays
     const weights = Array.from({ length: 8 }, (_, i) => Float32Array.from({ length: k * n }, (_, j) => ((i + j) % 5) - 2));
     const a = Float32Array.from({ length: 2 * k }, (_, j) => (j % 3) - 1);
     for (let round = 0; round < 2; round++) {
@@ -127,11 +127,11 @@ describe("arrays kept resident in the module's memory", () => {
     const m = 16, k = 24, n = 20;
     const lr = 0.5;
     const random = (seed: number, length: number) => Float32Array.from({ length }, (_, i) => Math.sin(seed * 7.1 + i * 1.3) * (i % 3 === 0 ? 0 : 1));
-    // 1.9 MB stable operands: a few of these go round the ring of resident arrays, dropping the oldest.
-    const row = random(5, 600);
+    // 1 MB stable operands: a few of these go round the ring of resident arrays, dropping the oldest.
+    const row = random(5, 500);
     const bigs = [6, 7, 8].map((seed) => {
-      const array = random(seed, 600 * 800);
-      return { array, want: reference.matmulNN(row, array, 1, 600, 800) };
+      const array = random(seed, 500 * 500);
+      return { array, want: reference.matmulNN(row, array, 1, 500, 500) };
     });
     fc.assert(
       fc.property(
@@ -153,7 +153,7 @@ describe("arrays kept resident in the module's memory", () => {
               g = random(seed, k * n);
             } else if (op === "fill") {
               const big = bigs[seed % 3]!;
-              const got = simd!.matmulNN(row, big.array.slice(), 1, 600, 800, true); // a new array each time: copied in
+              const got = simd!.matmulNN(row, big.array.slice(), 1, 500, 500, true); // a new array each time: copied in
               got.forEach((v, j) => expect(Math.abs(v - big.want[j]!)).toBeLessThan(1e-3));
             } else {
               const expected = new Float32Array(k * n);
@@ -171,50 +171,52 @@ describe("arrays kept resident in the module's memory", () => {
     );
   });
 
-  it("are dropped when the ring of resident arrays comes round, even one kept after another's room was taken", () => {
-    const kernels = loadSimdKernels()!; // a fresh instance: its ring starts empty, so the layout below is known
-    const m = 64, k = 784, n = 128;
+  // The two specs below lay rooms out in a fresh instance's ring (empty, starting at byte 16) with
+  // the products and steps that keep arrays: a room is the array's bytes rounded up to 16.
+  const ringLayout = () => {
+    const kernels = loadSimdKernels()!;
+    const ring = kernels.residentBytes;
+    const m = 64, k = 784, n = 128; // dW is 401,408 bytes
     const x = Float32Array.from({ length: m * k }, (_, i) => (i % 3 === 0 ? Math.sin(i) : 0));
     const gm = Float32Array.from({ length: m * n }, (_, i) => Math.cos(i));
-    const dw = kernels.matmulTN(x, gm, k, m, n, true); // dw's room (400 KB) first, then gm is kept after it
-    for (let i = 0; i < 4; i++) {
-      // 1.9 MB stable operands, new arrays each time: the ring (8 MB) is then nearly full.
-      const big = Float32Array.from({ length: 600 * 800 }, (_, j) => ((i + j) % 7) - 3);
-      kernels.matmulNN(x.subarray(0, 600), big, 1, 600, 800, true);
-    }
-    // An SGD step's new weight takes the next 400 KB: round the ring, over dw's room but not gm's.
-    const other = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i) / 10);
-    kernels.sgdStep(other, other, new Float32Array(k * n), 0.5, 0);
-    const w = Float32Array.from({ length: k * n }, (_, i) => Math.sin(i) / 10);
-    const want = new Float32Array(k * n);
-    sgdStepReference(w, dw, want, 0.1, 0);
-    const out = new Float32Array(k * n);
-    kernels.sgdStep(w, dw, out, 0.1, 0); // reads dw from the ring only if its copy there is still whole
-    expect(out.filter((v, i) => !Object.is(v, want[i])).length).toBe(0); // (a count: a diff of 100,000 floats is slow)
+    /** Take a room of `bytes` (a multiple of 1,024, at most a quarter of the ring) for a stable operand. */
+    const room = (bytes: number) => {
+      const floats = bytes / 4;
+      kernels.matmulNN(Float32Array.of(1), Float32Array.from({ length: floats }, (_, j) => (j % 5) - 2), 1, 1, floats, true);
+    };
+    /** dW read by an SGD step in this instance equals the plain loop's step. */
+    const expectStepReads = (dw: Float32Array) => {
+      const w = Float32Array.from({ length: k * n }, (_, i) => Math.sin(i) / 10);
+      const want = new Float32Array(k * n);
+      sgdStepReference(w, dw, want, 0.1, 0);
+      const out = new Float32Array(k * n);
+      kernels.sgdStep(w, dw, out, 0.1, 0); // reads dw from the ring only if its copy there is still whole
+      expect(out.filter((v, i) => !Object.is(v, want[i])).length).toBe(0); // (a count: a diff of 100,000 floats is slow)
+    };
+    return { kernels, ring, quarter: ring / 4, x, gm, m, k, n, room, expectStepReads };
+  };
+
+  it("are dropped when new room is taken over them, going round the ring", () => {
+    const { kernels, ring, quarter, x, gm, m, k, n, room, expectStepReads } = ringLayout();
+    const dw = kernels.matmulTN(x, gm, k, m, n, true); // dw's room (401,408 bytes) first, then gm's (32,768) after it
+    let left = ring - 401_408 - 32_768;
+    for (; left >= quarter; left -= quarter) room(quarter); // fill the ring exactly
+    if (left > 0) room(left);
+    room(401_408); // round the ring: over dw's room, not gm's
+    expectStepReads(dw);
   });
 
-  it("are dropped when the ring comes round a second time, after the rooms left at its end from the first", () => {
-    const kernels = loadSimdKernels()!; // a fresh instance: the 8 MB ring starts empty at byte 16
-    const m = 64, k = 784, n = 128;
-    const x = Float32Array.from({ length: m * k }, (_, i) => (i % 3 === 0 ? Math.sin(i) : 0));
-    const gm = Float32Array.from({ length: m * n }, (_, i) => Math.cos(i));
-    const row = Float32Array.from({ length: 500 }, (_, i) => i % 2);
-    const fill = (seed: number) => kernels.matmulNN(row, Float32Array.from({ length: 500 * 1000 }, (_, j) => ((seed + j) % 5) - 2), 1, 500, 1000, true); // 2 MB kept
-    const step = (size: number) => {
-      const a = Float32Array.from({ length: size }, (_, i) => i % 3);
-      kernels.sgdStep(a, a, new Float32Array(size), 0.5, 0); // its result is kept
-    };
-    for (let i = 0; i < 4; i++) fill(i); // the first time round: 4 x 2 MB,
-    step(97_152); // and the last 388,608 bytes
-    const dw = kernels.matmulTN(x, gm, k, m, n); // round again: at the ring's start
-    for (let i = 0; i < 3; i++) fill(10 + i); // 6 MB more; the first time's last room is still there
-    fill(20); // round a third time: over dw
-    const w = Float32Array.from({ length: k * n }, (_, i) => Math.sin(i) / 10);
-    const want = new Float32Array(k * n);
-    sgdStepReference(w, dw, want, 0.1, 0);
-    const out = new Float32Array(k * n);
-    kernels.sgdStep(w, dw, out, 0.1, 0);
-    expect(out.filter((v, i) => !Object.is(v, want[i])).length).toBe(0);
+  it("are dropped when the ring comes round a second time, the rooms left at its end from the first time going first", () => {
+    const { kernels, ring, quarter, x, gm, m, k, n, room, expectStepReads } = ringLayout();
+    expect(quarter / 2).toBeGreaterThan(401_408); // the layout needs a ring of more than 3.2 MB
+    for (let i = 0; i < 3; i++) room(quarter); // the first time round: three quarters,
+    room(quarter / 2); // then two eighths: P,
+    room(quarter / 2); // and T, at the end
+    const dw = kernels.matmulTN(x, gm, k, m, n); // round again, at the start: over the first quarter
+    for (let i = 0; i < 3; i++) room(quarter); // over the second, the third, and P; T is left
+    room(quarter); // round a third time, before reaching T: T goes, and dw's room is taken
+    expectStepReads(dw);
+    expect(ring).toBe(kernels.residentBytes);
   });
 
   it("include a weight gradient from matmulTN, which an SGD step then reads without copying, to the same bits", () => {
@@ -360,7 +362,7 @@ describe("gatherUnitFloats (rows of bytes scaled to [0, 1] in WebAssembly)", () 
   });
 
   it("covers every byte value, and more rows than fit in the memory at once (blocks)", () => {
-    const length = 200_003; // odd, and 1 MB a row in the memory: a few dozen rows fit
+    const length = 200_003; // odd, and 1 MB a row in the memory: about a dozen rows fit after the ring, so 40 go in blocks
     const bytes = Uint8Array.from({ length: 3 * length }, (_, i) => (i * 131) % 256);
     const rows = Array.from({ length: 40 }, (_, r) => (r * 2) % 3);
     const want = gatherUnitFloatsReference(bytes, rows, length, new Float32Array(rows.length * length));
