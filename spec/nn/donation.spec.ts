@@ -2,7 +2,7 @@
 // written into the donated buffers; the donated tensors are dead afterwards (ops refuse them).
 
 import { describe, expect, it } from "vitest";
-import { matmul, random, Tensor, treeLeaves, valueAndGrad, type Tensor as T } from "../../src/autograd/index.ts";
+import { matmul, ownsBuffer, random, Tensor, treeLeaves, valueAndGrad, type Tensor as T } from "../../src/autograd/index.ts";
 import { adam, mlp, momentum, sgd, softmaxCrossEntropy, type Optimizer, type Params } from "../../src/nn/index.ts";
 import { snapshot } from "./helpers.ts";
 
@@ -68,5 +68,20 @@ describe("optimizer.update with donate: true", () => {
     expect(treeLeaves(out).map(({ leaf }) => Array.from(leaf.data))).toEqual([[0.5, 0, -0.5, -1], [0.5, 0, -0.5, -1]]);
     expect(Array.from(backing)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
     expect(Array.from(shared.data)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("never takes over a SharedArrayBuffer, and needs none to exist (a browser page without cross-origin isolation has none)", () => {
+    expect(ownsBuffer(new Tensor(new Float32Array(new SharedArrayBuffer(16)), [4]))).toBe(false);
+    expect(ownsBuffer(new Tensor(new Float32Array(4), [4]))).toBe(true);
+    const saved = globalThis.SharedArrayBuffer;
+    try {
+      // @ts-expect-error: removed, as on such a page
+      delete globalThis.SharedArrayBuffer;
+      expect(ownsBuffer(new Tensor(new Float32Array(4), [4]))).toBe(true);
+      const { grads } = lossOf(net.init(random.key(5)).params); // the backward pass gives used-up cotangents back
+      expect(treeLeaves(grads).length).toBe(6);
+    } finally {
+      globalThis.SharedArrayBuffer = saved;
+    }
   });
 });

@@ -27,7 +27,7 @@ export const isDonated = (data: TypedArray): boolean => anyDonated && donated.ha
 /** True if t's data is the whole of its ArrayBuffer (and not donated), so the buffer can be taken over. */
 export const ownsBuffer = (t: Tensor): boolean => {
   const d = t.data;
-  return d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.byteLength > 0 && !isDonated(d) && !(d.buffer instanceof SharedArrayBuffer);
+  return d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.byteLength > 0 && !isDonated(d) && d.buffer instanceof ArrayBuffer;
 };
 
 const retire = (d: TypedArray): ArrayBuffer => {
