@@ -229,7 +229,8 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     const pc = keptC?.offset ?? (kept === null ? align(pb + 4 * k * n) : pb);
     const bt = align((keptC === null ? pc + 4 * m * n : kept === null ? pb + 4 * k * n : pb));
     const pbias = align(bt + (kind === "NT" ? 4 * k * n : 0)); // the bias, when there is one
-    if (!reserve(pbias + (bias === null ? 0 : 4 * n))) return false;
+    // 16 bytes to spare: the kernels' last 1 to 3 columns read up to 12 bytes past the end of B.
+    if (!reserve(pbias + (bias === null ? 0 : 4 * n) + 16)) return false;
     heap.set(a.length === m * k ? a : a.subarray(0, m * k), pa >> 2);
     if (kept === null) heap.set(b.length === k * n ? b : b.subarray(0, k * n), pb >> 2);
     const pB = kept ?? pb;

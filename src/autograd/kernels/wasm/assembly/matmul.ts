@@ -19,7 +19,6 @@
  * of row i + 1 at src + next + p * stride. Branch-free: every entry is written, and the cursor moves
  * on only past nonzeros (NaN counts as nonzero, so it propagates). Returns how many.
  */
-@inline
 function listNonzeros(src: usize, next: usize, stride: usize, count: i32, bBase: usize, rowBytes: usize, list: usize): i32 {
   let nnz: i32 = 0;
   let row = bBase;
@@ -38,33 +37,58 @@ function listNonzeros(src: usize, next: usize, stride: usize, count: i32, bBase:
 }
 
 /**
- * listNonzeros for contiguous rows (stride 4): four p at a time are first tested together, and a
- * group where both rows are all zero (bits: -0 goes the slow way, and is then skipped) costs one
- * compare. MNIST's borders are such groups.
+ * The four entries of p, p + 1, p + 2, p + 3 for listNonzeros, given A[i,p..p+3] in x0 and
+ * A[i+1,p..p+3] in x1 (row p of B at `row`, rows rowBytes apart): built in registers (a 4 x 4
+ * transpose) and stored whole, the cursor moving on past the nonzero ones, as in listNonzeros
+ * (NaN is nonzero, -0 is zero). Returns the cursor.
  */
 @inline
-function listNonzerosContiguous(src: usize, next: usize, count: i32, bBase: usize, rowBytes: usize, list: usize): i32 {
-  let nnz: i32 = 0;
+function listFour(x0: v128, x1: v128, row: usize, rowBytes: usize, entry: usize): usize {
+  const step = <i32>rowBytes;
+  const rows = i32x4.add(i32x4.splat(<i32>row), i32x4(0, step, step * 2, step * 3));
+  const zero = f32x4.splat(0);
+  const lo = v128.shuffle<i32>(rows, x0, 0, 4, 1, 5); // row p, A[i,p], row p+1, A[i,p+1]
+  const hi = v128.shuffle<i32>(rows, x0, 2, 6, 3, 7);
+  const lo1 = v128.shuffle<i32>(x1, zero, 0, 4, 1, 5); // A[i+1,p], 0, A[i+1,p+1], 0
+  const hi1 = v128.shuffle<i32>(x1, zero, 2, 6, 3, 7);
+  const nonzero = i32x4.bitmask(v128.or(f32x4.ne(x0, zero), f32x4.ne(x1, zero)));
+  v128.store(entry, v128.shuffle<i64>(lo, lo1, 0, 2));
+  entry += <usize>(nonzero & 1) << 4;
+  v128.store(entry, v128.shuffle<i64>(lo, lo1, 1, 3));
+  entry += <usize>((nonzero >> 1) & 1) << 4;
+  v128.store(entry, v128.shuffle<i64>(hi, hi1, 0, 2));
+  entry += <usize>((nonzero >> 2) & 1) << 4;
+  v128.store(entry, v128.shuffle<i64>(hi, hi1, 1, 3));
+  return entry + (<usize>((nonzero >> 3) & 1) << 4);
+}
+
+/**
+ * listNonzeros, four p at a time: a group where both rows are all zero (bits: -0 goes the slow way,
+ * and is then skipped) costs one compare (MNIST's borders are such groups), and any other group is
+ * listed by listFour, in registers. The rows are either contiguous (stride 4: A's rows) or adjacent
+ * columns of A (`columns`, next 4: matmulTN, whose A is a layer's input, for the pixels ~80% zeros),
+ * where A[i,p] and A[i+1,p] are neighbours, one 8-byte load, so four p take four loads and two shuffles.
+ */
+@inline
+function listNonzerosByFours(src: usize, next: usize, stride: usize, columns: bool, count: i32, bBase: usize, rowBytes: usize, list: usize): i32 {
+  let entry = list;
   let p: i32 = 0;
   for (; p + 4 <= count; p += 4) {
-    if (!v128.any_true(v128.or(v128.load(src), v128.load(src + next)))) {
-      src += 16;
-      continue;
+    let x0: v128, x1: v128;
+    if (columns) {
+      const v = v128.load64_lane(src + stride, v128.load64_zero(src), 1); // A[i,p] A[i+1,p] A[i,p+1] A[i+1,p+1]
+      const w = v128.load64_lane(src + stride * 3, v128.load64_zero(src + stride * 2), 1);
+      x0 = v128.shuffle<i32>(v, w, 0, 2, 4, 6);
+      x1 = v128.shuffle<i32>(v, w, 1, 3, 5, 7);
+    } else {
+      x0 = v128.load(src);
+      x1 = v128.load(src + next);
     }
-    let row = bBase + <usize>p * rowBytes;
-    for (let q: i32 = 0; q < 4; q++) {
-      const v0 = load<f32>(src);
-      const v1 = load<f32>(src + next);
-      const entry = list + (<usize>nnz << 4);
-      store<u32>(entry, <u32>row);
-      store<f32>(entry, v0, 4);
-      store<f32>(entry, v1, 8);
-      nnz += i32(v0 != 0) | i32(v1 != 0);
-      src += 4;
-      row += rowBytes;
-    }
+    if (v128.any_true(v128.or(x0, x1))) entry = listFour(x0, x1, bBase + <usize>p * rowBytes, rowBytes, entry);
+    src += stride << 2;
   }
-  return nnz + listNonzeros(src, next, 4, count - p, bBase + <usize>p * rowBytes, rowBytes, list + (<usize>nnz << 4));
+  const nnz = <i32>((entry - list) >> 4);
+  return nnz + listNonzeros(src, next, stride, count - p, bBase + <usize>p * rowBytes, rowBytes, entry);
 }
 
 /**
@@ -105,8 +129,8 @@ function sumRows(list: usize, nnz: i32, c0: usize, c1: usize, n: i32): void {
     v128.store(c1 + col, b2, 32);
     v128.store(c1 + col, b3, 48);
   }
-  // The last 0 to 15 columns: 4 at a time, then singles.
-  for (; j + 4 <= n; j += 4) {
+  // The last 0 to 15 columns, 4 at a time; the last 1 to 3 also go 4 wide (see storeFirst).
+  for (; j < n; j += 4) {
     const col = <usize>j << 2;
     let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
     for (let e = list; e < end; e += 16) {
@@ -114,20 +138,26 @@ function sumRows(list: usize, nnz: i32, c0: usize, c1: usize, n: i32): void {
       a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(e, 4), x));
       b0 = f32x4.add(b0, f32x4.mul(v128.load32_splat(e, 8), x));
     }
-    v128.store(c0 + col, a0);
-    v128.store(c1 + col, b0);
+    storeFirst(c0 + col, a0, n - j);
+    storeFirst(c1 + col, b0, n - j);
   }
-  for (; j < n; j++) {
-    const col = <usize>j << 2;
-    let a0: f32 = 0, b0: f32 = 0;
-    for (let e = list; e < end; e += 16) {
-      const x = load<f32>(<usize>load<u32>(e) + col);
-      a0 += load<f32>(e, 4) * x;
-      b0 += load<f32>(e, 8) * x;
-    }
-    store<f32>(c0 + col, a0);
-    store<f32>(c1 + col, b0);
+}
+
+/**
+ * Store the first `count` lanes of v at `at` (all four if count >= 4). For the last 1 to 3 columns
+ * of C, computed 4 wide from loads that read up to 12 bytes past the end of a row of B (the caller
+ * leaves that much room after B): the lanes past the row's end are not stored. A lane's float32
+ * multiply-adds are the scalar loop's, so the stored columns have the same bits.
+ */
+@inline
+function storeFirst(at: usize, v: v128, count: i32): void {
+  if (count >= 4) {
+    v128.store(at, v);
+    return;
   }
+  v128.store32_lane(at, v, 0);
+  if (count > 1) v128.store32_lane(at, v, 1, 4);
+  if (count > 2) v128.store32_lane(at, v, 2, 8);
 }
 
 /**
@@ -185,17 +215,11 @@ function sumRow(list: usize, nnz: i32, c0: usize, n: i32): void {
     v128.store(c0 + col, a6, 96);
     v128.store(c0 + col, a7, 112);
   }
-  for (; j + 4 <= n; j += 4) {
+  for (; j < n; j += 4) {
     const col = <usize>j << 2;
     let a0 = f32x4.splat(0);
     for (let e = list; e < end; e += 8) a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(e, 4), v128.load(<usize>load<u32>(e) + col)));
-    v128.store(c0 + col, a0);
-  }
-  for (; j < n; j++) {
-    const col = <usize>j << 2;
-    let a0: f32 = 0;
-    for (let e = list; e < end; e += 8) a0 += load<f32>(e, 4) * load<f32>(<usize>load<u32>(e) + col);
-    store<f32>(c0 + col, a0);
+    storeFirst(c0 + col, a0, n - j);
   }
 }
 
@@ -213,7 +237,8 @@ function product(a: usize, rowStep: usize, stride: usize, b: usize, c: usize, li
       sumRow(list, listRow(src, stride, k, b, rowBytes, list), c0, n);
       break;
     }
-    const nnz = stride == 4 ? listNonzerosContiguous(src, rowStep, k, b, rowBytes, list) : listNonzeros(src, rowStep, stride, k, b, rowBytes, list);
+    // The callers read A's rows (stride 4) or its columns (rowStep 4): there is no other case.
+    const nnz = listNonzerosByFours(src, rowStep, stride, stride != 4, k, b, rowBytes, list);
     sumRows(list, nnz, c0, c0 + rowBytes, n);
   }
 }
