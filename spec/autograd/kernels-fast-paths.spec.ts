@@ -1,7 +1,7 @@
 // The fast paths added around the WebAssembly kernels, each checked against the plain loops:
 // resident right operands (weights kept in the module's memory by identity), products split into
 // blocks of rows instead of growing the memory, sgdStep, the fused bias and relu (linearNN), the
-// batch gather and scale (gatherUnitFloats), donated buffers reused for results, and
+// batch gather and scale (gatherUnitFloats, and the batch kept for the products), donated buffers reused for results, and
 // the broadcastTo / sumToShape shortcuts.
 
 import fc from "fast-check";
@@ -12,7 +12,8 @@ import * as reference from "../../src/autograd/kernels/reference.ts";
 import { sgdStep, sgdStepReference } from "../../src/autograd/kernels/update.ts";
 import { maxToShape } from "../../src/autograd/kernels/indexing.ts";
 import { argmax, tensor } from "../../src/autograd/index.ts";
-import { gatherUnitFloatsReference, loadSimdKernels, simd } from "../../src/autograd/kernels/wasm/index.ts";
+import { bindKernels, decodeBase64, gatherUnitFloatsReference, loadSimdKernels, simd, type KernelExports } from "../../src/autograd/kernels/wasm/index.ts";
+import { kernelsWasm } from "../../src/autograd/kernels/wasm/kernels.wasm.ts";
 import { addBiasInPlace, columnSums, maskPositive, maskPositiveWithColumnSums } from "../../src/autograd/kernels/elementwise.ts";
 import * as mm from "../../src/autograd/kernels/matmul.ts";
 import * as dispatched from "../../src/autograd/kernels/relu-backward.ts";
@@ -123,21 +124,24 @@ describe("sgdStep", () => {
 });
 
 describe("arrays kept resident in the module's memory", () => {
-  it("are read from there only while they hold the array's values: any sequence of products, weight gradients and SGD steps (fresh, in place, into a donated buffer) equals the plain loops", () => {
+  it("are read from there only while they hold the array's values: any sequence of batches gathered, products, weight gradients and SGD steps (fresh, in place, into a donated buffer) equals the plain loops", () => {
     const m = 16, k = 24, n = 20;
     const lr = 0.5;
     const random = (seed: number, length: number) => Float32Array.from({ length }, (_, i) => Math.sin(seed * 7.1 + i * 1.3) * (i % 3 === 0 ? 0 : 1));
     // 1 MB stable operands: a few of these go round the ring of resident arrays, dropping the oldest.
     const row = random(5, 500);
+    // 40 rows of k bytes, half of them 0, for the batches.
+    const pixels = { length: 40, flat: Uint8Array.from({ length: 40 * k }, (_, i) => (i % 2 === 0 ? 0 : (i * 37) % 256)) };
     const bigs = [6, 7, 8].map((seed) => {
       const array = random(seed, 500 * 500);
       return { array, want: reference.matmulNN(row, array, 1, 500, 500) };
     });
     fc.assert(
       fc.property(
-        fc.array(fc.record({ op: fc.constantFrom("forward", "gradTN", "gradTNStable", "gradJS", "step", "stepInPlace", "stepDonated", "fill"), w: fc.nat(3), seed: fc.nat(1000) }), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.record({ op: fc.constantFrom("forward", "gradTN", "gradTNStable", "gradJS", "step", "stepInPlace", "stepDonated", "fill", "gather", "gatherReused"), w: fc.nat(3), seed: fc.nat(1000) }), { minLength: 1, maxLength: 30 }),
         (actions) => {
-          const x = random(1, m * k);
+          let x: Float32Array = random(1, m * k);
+          const reused = new ArrayBuffer(4 * m * k); // as batches({ reuseBuffers: true }): a new view of the same memory each batch
           // The arrays the kernels see, and what each should hold (a copy the kernels never see).
           const weights = [0, 1, 2, 3].map((i): { array: Float32Array; want: Float32Array } => ({ array: random(10 + i, k * n), want: random(10 + i, k * n) }));
           let g: Float32Array = random(3, k * n);
@@ -151,6 +155,12 @@ describe("arrays kept resident in the module's memory", () => {
               expectClose("matmulTN", g, x, random(seed, m * n), k, m, n);
             } else if (op === "gradJS") {
               g = random(seed, k * n);
+            } else if (op === "gather" || op === "gatherReused") {
+              // A new batch x (kept as tensor data), into a fresh array or over the last one's memory.
+              const rows = Array.from({ length: m }, (_, r) => (seed + r * 7) % pixels.length);
+              const out = op === "gather" ? new Float32Array(m * k) : new Float32Array(reused);
+              x = simd!.gatherUnitFloats(pixels.flat, rows, k, out, true);
+              expect(Array.from(x)).toEqual(Array.from(gatherUnitFloatsReference(pixels.flat, rows, k, new Float32Array(m * k))));
             } else if (op === "fill") {
               const big = bigs[seed % 3]!;
               const got = simd!.matmulNN(row, big.array.slice(), 1, 500, 500, true); // a new array each time: copied in
@@ -232,6 +242,43 @@ describe("arrays kept resident in the module's memory", () => {
     sgdStep(w, dw, taken, 0.1, 0);
     expect(taken.filter((v, i) => !Object.is(v, want[i])).length).toBe(0);
     expectClose("matmulNN", simd!.matmulNN(x, taken, m, k, n, true), x, want, m, k, n);
+  });
+});
+
+describe("a batch gathered as tensor data", () => {
+  it("is read by the next products where it was gathered, in the ring, with the same values as copied in", () => {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(kernelsWasm)), {}).exports as unknown as KernelExports;
+    const pointers: number[] = [];
+    const kernels = bindKernels({
+      ...instance,
+      memory: instance.memory,
+      matmulNN: (a, ...rest) => { pointers.push(a); instance.matmulNN(a, ...rest); },
+      matmulTN: (a, ...rest) => { pointers.push(a); instance.matmulTN(a, ...rest); },
+    });
+    const m = 64, k = 784, n = 128;
+    const bytes = Uint8Array.from({ length: 100 * k }, (_, i) => (i % 3 === 0 ? (i * 7) % 256 : 0));
+    const rows = Array.from({ length: m }, (_, r) => (r * 13) % 100);
+    const w = Float32Array.from({ length: k * n }, (_, i) => Math.sin(i) / 10);
+    const g = Float32Array.from({ length: m * n }, (_, i) => Math.cos(i));
+    const inRing = (p: number) => p >= 16 && p < 16 + kernels.residentBytes;
+    for (const stable of [true, false]) {
+      pointers.length = 0;
+      const x = kernels.gatherUnitFloats(bytes, rows, k, new Float32Array(m * k), stable);
+      expectClose("matmulNN", kernels.matmulNN(x, w, m, k, n, true), x, w, m, k, n);
+      expectClose("matmulTN", kernels.matmulTN(x, g, k, m, n), x, g, k, m, n);
+      expect(pointers.map(inRing)).toEqual([stable, stable]); // kept: read in place; else copied in after the ring
+    }
+  });
+
+  it("is forgotten when the same array is gathered into again, kept or not", () => {
+    const m = 8, k = 32, n = 16;
+    const bytes = Uint8Array.from({ length: 20 * k }, (_, i) => (i * 29) % 256);
+    const w = Float32Array.from({ length: k * n }, (_, i) => Math.sin(i));
+    const x = simd!.gatherUnitFloats(bytes, [0, 1, 2, 3, 4, 5, 6, 7], k, new Float32Array(m * k), true);
+    for (const stable of [false, true]) {
+      simd!.gatherUnitFloats(bytes, [19, 18, 17, 16, 15, 14, 13, stable ? 12 : 11], k, x, stable); // new values, same array
+      expectClose("matmulNN", simd!.matmulNN(x, w, m, k, n, true), x, w, m, k, n);
+    }
   });
 });
 

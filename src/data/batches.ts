@@ -46,9 +46,13 @@ const checkIndices = (data: Examples, indices: ArrayLike<number>, what: string):
 /**
  * Rows `indices` of the images, flattened and scaled to [0, 1], written into `out` (row r is
  * out[r * features .. (r + 1) * features)). No checks: the caller has checked the indices.
+ * asTensorData: out is about to become a tensor's data and is never written again, so the kernels
+ * may keep its values where the products that read it next find them (see gatherUnitFloats).
  */
-export const gatherInputs = (data: Examples, indices: ArrayLike<number>, out: Float32Array): Float32Array =>
-  (simd ?? { gatherUnitFloats: gatherUnitFloatsReference }).gatherUnitFloats(data.images, indices, featureCount(data), out);
+export const gatherInputs = (data: Examples, indices: ArrayLike<number>, out: Float32Array, asTensorData = false): Float32Array =>
+  simd !== null
+    ? simd.gatherUnitFloats(data.images, indices, featureCount(data), out, asTensorData)
+    : gatherUnitFloatsReference(data.images, indices, featureCount(data), out);
 
 /** Labels of `indices`, into `out`. */
 export const gatherLabels = (data: Examples, indices: ArrayLike<number>, out: Uint8Array): Uint8Array => {
@@ -71,7 +75,7 @@ export const batchOf = (data: Examples, indices: ArrayLike<number>): Batch => {
   const idx = Int32Array.from(indices);
   const f = featureCount(data);
   return {
-    x: new Tensor(gatherInputs(data, idx, new Float32Array(idx.length * f)), [idx.length, f]),
+    x: new Tensor(gatherInputs(data, idx, new Float32Array(idx.length * f), true), [idx.length, f]),
     labels: gatherLabels(data, idx, new Uint8Array(idx.length)),
     indices: idx,
     size: idx.length,
@@ -167,6 +171,6 @@ function* batchesInOrder(data: Examples, order: Int32Array, batchSize: number, d
     const size = indices.length;
     const x = xBuffer ? xBuffer.subarray(0, size * f) : new Float32Array(size * f);
     const labels = labelBuffer ? labelBuffer.subarray(0, size) : new Uint8Array(size);
-    yield { x: new Tensor(gatherInputs(data, indices, x), [size, f]), labels: gatherLabels(data, indices, labels), indices, size };
+    yield { x: new Tensor(gatherInputs(data, indices, x, true), [size, f]), labels: gatherLabels(data, indices, labels), indices, size };
   }
 }

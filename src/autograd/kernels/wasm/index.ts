@@ -9,8 +9,9 @@
 // construction: a weight) stays resident in the memory, keyed by the array object, so using the same
 // weight again (the backward pass's G.W^T, or the next prediction) copies nothing in; so do a weight
 // gradient (matmulTN) and the new weight an SGD step makes, for the step and the next forward pass
-// to find; and the product is copied out into a buffer donated for reuse (../pool.ts) when one of
-// its size is free.
+// to find, and a batch of pixels gathered as tensor data, which the forward pass and the weight
+// gradient read as their left operand; and the product is copied out into a buffer donated for
+// reuse (../pool.ts) when one of its size is free.
 // `simd` is null where WebAssembly or its SIMD is unavailable; ../matmul.ts then uses the reference loops.
 
 import { addBiasInPlace } from "../elementwise.ts";
@@ -52,8 +53,10 @@ export interface SimdKernels {
   /**
    * out[r * length + j] = bytes[rows[r] * length + j] / 255 for every r < rows.length, j < length:
    * rows of bytes gathered and scaled to [0, 1], the same bits as x * (1 / 255) in double precision.
+   * stable: out becomes tensor data (never written again), so its floats may stay in the module's
+   * memory for the products that read it next (a batch's pixels: the forward pass and the weight gradient).
    */
-  readonly gatherUnitFloats: (bytes: Uint8Array, rows: ArrayLike<number>, length: number, out: Float32Array) => Float32Array;
+  readonly gatherUnitFloats: (bytes: Uint8Array, rows: ArrayLike<number>, length: number, out: Float32Array, stable?: boolean) => Float32Array;
   /**
    * The relu layer's backward over g [rows, n]: masked = g where y > 0, else 0, and (if wantSums)
    * its column sums, the same bits as ../elementwise.ts's maskPositive and maskPositiveWithColumnSums.
@@ -209,6 +212,8 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     // step will find it. Its room is taken first: taking it may drop the resident operands.
     const keptC = kind === "TN" && at === 0 && c.length === m * n ? residentSlot(m * n) : null;
     const kept = stableB && b.length === k * n ? residentOffset(b, k * n) : null;
+    // A left operand kept resident (a batch's pixels) is read where it is; looked up last, as taking room may drop it.
+    const keptA = a.length === m * k ? lookup(a, m * k) : null;
     const list = scratch;
     const pa = align(list + 16 * k);
     const fixed = 4 * (kept === null ? k * n : 0) + (kind === "NT" ? 4 * k * n : 0) + (bias === null ? 0 : 4 * n) + 64; // B, B^T, bias, alignment
@@ -231,12 +236,13 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     const pbias = align(bt + (kind === "NT" ? 4 * k * n : 0)); // the bias, when there is one
     // 16 bytes to spare: the kernels' last 1 to 3 columns read up to 12 bytes past the end of B.
     if (!reserve(pbias + (bias === null ? 0 : 4 * n) + 16)) return false;
-    heap.set(a.length === m * k ? a : a.subarray(0, m * k), pa >> 2);
+    if (keptA === null) heap.set(a.length === m * k ? a : a.subarray(0, m * k), pa >> 2);
     if (kept === null) heap.set(b.length === k * n ? b : b.subarray(0, k * n), pb >> 2);
+    const pA = keptA ?? pa;
     const pB = kept ?? pb;
-    if (kind === "NN") wasm.matmulNN(pa, pB, pc, list, m, k, n);
-    else if (kind === "TN") wasm.matmulTN(pa, pB, pc, list, m, k, n);
-    else wasm.matmulNT(pa, pB, pc, list, bt, m, k, n);
+    if (kind === "NN") wasm.matmulNN(pA, pB, pc, list, m, k, n);
+    else if (kind === "TN") wasm.matmulTN(pA, pB, pc, list, m, k, n);
+    else wasm.matmulNT(pA, pB, pc, list, bt, m, k, n);
     if (bias !== null) {
       heap.set(bias, pbias >> 2);
       wasm.addBias!(pc, pbias, m, n, relu ? 1 : 0);
@@ -291,15 +297,17 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
   };
 
   /** gatherUnitFloats: rows of bytes copied into the memory, scaled there, copied out; in blocks of rows that fit. */
-  const gatherUnitFloats = (bytes: Uint8Array, rows: ArrayLike<number>, length: number, out: Float32Array): Float32Array => {
+  const gatherUnitFloats = (bytes: Uint8Array, rows: ArrayLike<number>, length: number, out: Float32Array, stable = false): Float32Array => {
     const src = scratch;
     const perRow = align(length) * 5; // the bytes, then their floats
     const fit = Math.floor((wasm.memory.buffer.byteLength - src - 16) / perRow);
     if (wasm.unitFloats === undefined || length === 0 || fit < 1) return gatherUnitFloatsReference(bytes, rows, length, out);
+    // The floats go straight into a room of the ring when out is to stay (in one block, whole).
+    const room = stable && rows.length <= fit && out.length === rows.length * length ? residentSlot(out.length) : null;
     for (let r0 = 0; r0 < rows.length; r0 += fit) {
       const count = Math.min(fit, rows.length - r0);
       const n = count * length;
-      const dst = align(src + n);
+      const dst = room?.offset ?? align(src + n);
       for (let r = 0; r < count; r++) {
         const from = rows[r0 + r]! * length;
         heap8.set(bytes.subarray(from, from + length), src + r * length);
@@ -307,6 +315,8 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
       wasm.unitFloats(src, dst, n);
       out.set(heap.subarray(dst >> 2, (dst >> 2) + n), r0 * length);
     }
+    if (room !== null) keep(out, room);
+    else forget(out);
     return out;
   };
 
