@@ -6,8 +6,9 @@
 //
 // The one inner loop: row i of C is sum_p A[i,p] * (row p of B), done for two rows i, i + 1 at
 // once so that each f32x4 load of B feeds two multiply-adds. The p where A[i,p] or A[i+1,p] is
-// nonzero are first listed, so the zeros (~80% of MNIST pixels, about half of ReLU outputs and of
-// their gradients) cost a compare each and no arithmetic. The sum then walks the list once per 16
+// nonzero are first listed, four p at a time in registers, so the zeros (~80% of MNIST pixels,
+// about half of ReLU outputs and of their gradients) cost no arithmetic, and four of them in a row
+// one compare. The sum then walks the list once per 16
 // columns of C, holding those columns of both rows in eight f32x4 registers. (One row alone, as in
 // a batch of one, has a loop of its own that holds 32 columns of it.)
 // NOTE: where B holds Infinity or NaN, a zero A[i,p] contributes 0 when skipped but NaN (0 * Inf)
