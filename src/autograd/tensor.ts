@@ -23,7 +23,10 @@ export interface GraphNode {
 export class Tensor {
   readonly shape: Shape;
   readonly dtype: DType;
-  /** The values in row-major order. Never written after construction. */
+  /**
+   * The values in row-major order. Never written after construction: the WebAssembly kernels keep
+   * copies of some arrays (weights, weight gradients, batches) by identity and would not see a write.
+   */
   readonly data: TypedArray;
   readonly size: number;
   /** Null for constants (data, or anything computed only from constants): nothing is recorded. */
