@@ -125,7 +125,7 @@ if (!flags["skip-train"]) {
   console.log("| implementation | s/epoch (training only, median), per round | test accuracy | ratio to NumPy 1 thread, per round (median) |");
   console.log("|---|---|---|---|");
   const accuracy = (run: Run) => `${(100 * run.testAccuracy).toFixed(2)}%`;
-  const accuracies = (runs: (Run | string)[]) => [...new Set(list(runs, accuracy).split("; "))].join("; ");
+  const accuracies = (runs: (Run | string)[]) => [...new Set(runs.map((run) => (typeof run === "object" ? accuracy(run) : "failed")))].join("; ");
   console.log(`| this project (tsx src/apps/train.ts) | ${list(ourRuns, (run) => median(run.epochSeconds).toFixed(3))} | ${accuracies(ourRuns)} | ${ratios.length === 0 ? "n/a" : `${ratios.map((x) => x.toFixed(2)).join("; ")} (${median(ratios).toFixed(2)})`} |`);
   if (!flags["skip-numpy"]) {
     console.log(`| NumPy reference, OPENBLAS_NUM_THREADS=1 | ${list(numpyRuns, (run) => median(run.epochSeconds).toFixed(3))} | ${accuracies(numpyRuns)} | 1 |`);

@@ -15,7 +15,7 @@
 // Only whole buffers are taken: a tensor that is a view into a larger buffer (as loaded from a
 // file) is left alone, and the caller allocates instead.
 
-import { give } from "./kernels/pool.ts";
+import { give, ownsWholeBuffer } from "./kernels/pool.ts";
 import type { Tensor, TypedArray } from "./tensor.ts";
 
 const donated = new WeakSet<TypedArray>();
@@ -27,7 +27,7 @@ export const isDonated = (data: TypedArray): boolean => anyDonated && donated.ha
 /** True if t's data is the whole of its ArrayBuffer (and not donated), so the buffer can be taken over. */
 export const ownsBuffer = (t: Tensor): boolean => {
   const d = t.data;
-  return d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.byteLength > 0 && !isDonated(d) && d.buffer instanceof ArrayBuffer;
+  return d.byteLength > 0 && ownsWholeBuffer(d) && !isDonated(d);
 };
 
 const retire = (d: TypedArray): ArrayBuffer => {

@@ -48,8 +48,16 @@ export const float32Uninitialized = (n: number): Float32Array => {
  * seen it (e.g. the masked cotangent inside the dense layer's vjp, once its products are taken).
  */
 export const giveBack = (array: Float32Array): void => {
-  if (array.byteOffset === 0 && array.byteLength === array.buffer.byteLength && array.buffer instanceof ArrayBuffer) give(array.buffer);
+  if (ownsWholeBuffer(array)) give(array.buffer as ArrayBuffer);
 };
+
+/**
+ * True if `array` spans the whole of an ordinary ArrayBuffer, the only kind of buffer that can be
+ * handed on (a view into a larger buffer cannot be; SharedArrayBuffer is asked about by not being
+ * an ArrayBuffer, since a page without cross-origin isolation has no SharedArrayBuffer to name).
+ */
+export const ownsWholeBuffer = (array: ArrayBufferView): boolean =>
+  array.byteOffset === 0 && array.byteLength === array.buffer.byteLength && array.buffer instanceof ArrayBuffer;
 
 // While a backward pass runs (../grad.ts), every array handed out above is noted in its set: those
 // are the ones it may give back when they turn out to be intermediate cotangents it has used up.

@@ -180,10 +180,10 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     resident.delete(array);
   };
 
-  /** Record that `array` (never to be written again) has its values in `room`. */
-  const keep = (array: Float32Array, room: Room): void => {
+  /** Record that `array` (never to be written again) has its values in `room` (null: nowhere, any more). */
+  const keep = (array: Float32Array, room: Room | null): void => {
     forget(array);
-    resident.set(array, room);
+    if (room !== null) resident.set(array, room);
   };
 
   /** The byte offset of b (size floats) in the memory, copying it in if it is not there; null if it cannot stay. */
@@ -231,8 +231,9 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
       }
     }
     const pb = align(pa + 4 * m * k);
-    const pc = keptC?.offset ?? (kept === null ? align(pb + 4 * k * n) : pb);
-    const bt = align((keptC === null ? pc + 4 * m * n : kept === null ? pb + 4 * k * n : pb));
+    const afterB = kept === null ? align(pb + 4 * k * n) : pb; // B is copied to pb unless resident
+    const pc = keptC?.offset ?? afterB;
+    const bt = keptC === null ? align(pc + 4 * m * n) : afterB;
     const pbias = align(bt + (kind === "NT" ? 4 * k * n : 0)); // the bias, when there is one
     // 16 bytes to spare: the kernels' last 1 to 3 columns read up to 12 bytes past the end of B.
     if (!reserve(pbias + (bias === null ? 0 : 4 * n) + 16)) return false;
@@ -284,8 +285,7 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     out.set(heap.subarray(pout >> 2, (pout >> 2) + n));
     if (p.buffer === out.buffer) forget(p);
     if (g.buffer === out.buffer) forget(g);
-    if (slot !== null) keep(out, slot);
-    else forget(out);
+    keep(out, slot);
   };
 
   /** linearNN: the product with the bias and relu applied in the memory, before the copy out. */
@@ -315,8 +315,7 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
       wasm.unitFloats(src, dst, n);
       out.set(heap.subarray(dst >> 2, (dst >> 2) + n), r0 * length);
     }
-    if (room !== null) keep(out, room);
-    else forget(out);
+    keep(out, room);
     return out;
   };
 
