@@ -7,11 +7,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { broadcastTo as broadcastKernel, broadcastStrides, offsets, sumToShape as sumKernel } from "../../src/autograd/kernels/indexing.ts";
+import { isDeferred } from "../../src/autograd/kernels/deferred.ts";
 import { clearPool, float32Uninitialized, give, pooledBytes } from "../../src/autograd/kernels/pool.ts";
 import * as reference from "../../src/autograd/kernels/reference.ts";
 import { sgdStep, sgdStepReference } from "../../src/autograd/kernels/update.ts";
 import { maxToShape } from "../../src/autograd/kernels/indexing.ts";
-import { argmax, tensor } from "../../src/autograd/index.ts";
+import { argmax, recycle, Tensor, tensor } from "../../src/autograd/index.ts";
 import { bindKernels, decodeBase64, gatherUnitFloatsReference, loadSimdKernels, simd, type KernelExports } from "../../src/autograd/kernels/wasm/index.ts";
 import { kernelsWasm } from "../../src/autograd/kernels/wasm/kernels.wasm.ts";
 import { addBiasInPlace, columnSums, maskPositive, maskPositiveWithColumnSums } from "../../src/autograd/kernels/elementwise.ts";
@@ -124,7 +125,7 @@ describe("sgdStep", () => {
 });
 
 describe("arrays kept resident in the module's memory", () => {
-  it("are read from there only while they hold the array's values: any sequence of batches gathered, products, weight gradients and SGD steps (fresh, in place, into a donated buffer) equals the plain loops", () => {
+  it("are read from there only while they hold the array's values, and a deferred copy lands only in its own array: any sequence of batches gathered, products, weight gradients, SGD steps (fresh, in place, into a donated buffer), reads and recycled gradients equals the plain loops", () => {
     const m = 16, k = 24, n = 20;
     const lr = 0.5;
     const random = (seed: number, length: number) => Float32Array.from({ length }, (_, i) => Math.sin(seed * 7.1 + i * 1.3) * (i % 3 === 0 ? 0 : 1));
@@ -136,48 +137,81 @@ describe("arrays kept resident in the module's memory", () => {
       const array = random(seed, 500 * 500);
       return { array, want: reference.matmulNN(row, array, 1, 500, 500) };
     });
+    /** `array` read as a tensor's data (which settles a deferred copy) holds exactly `want`. */
+    const expectHolds = (array: Float32Array, want: Float32Array, shape: number[]) =>
+      expect(Array.from(new Tensor(array, shape).data)).toEqual(Array.from(want));
     fc.assert(
       fc.property(
-        fc.array(fc.record({ op: fc.constantFrom("forward", "gradTN", "gradTNStable", "gradJS", "step", "stepInPlace", "stepDonated", "fill", "gather", "gatherReused"), w: fc.nat(3), seed: fc.nat(1000) }), { minLength: 1, maxLength: 30 }),
+        fc.array(
+          fc.record({
+            // "fill" takes a quarter of the ring: often enough that the ring comes round in most runs.
+            op: fc.oneof(
+              fc.constantFrom("forward", "gradTN", "gradTNStable", "gradJS", "step", "stepInPlace", "stepDonated", "gather", "gatherReused", "read", "recycle"),
+              fc.constant("fill"),
+            ),
+            w: fc.nat(3),
+            seed: fc.nat(1000),
+            deferred: fc.boolean(), // tensorResult: the result's copy out may be deferred
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
         (actions) => {
           let x: Float32Array = random(1, m * k);
+          let xWant: Float32Array = x.slice();
           const reused = new ArrayBuffer(4 * m * k); // as batches({ reuseBuffers: true }): a new view of the same memory each batch
           // The arrays the kernels see, and what each should hold (a copy the kernels never see).
           const weights = [0, 1, 2, 3].map((i): { array: Float32Array; want: Float32Array } => ({ array: random(10 + i, k * n), want: random(10 + i, k * n) }));
           let g: Float32Array = random(3, k * n);
-          for (const { op, w, seed } of actions) {
+          let gWant: Float32Array = g.slice();
+          clearPool();
+          for (const { op, w, seed, deferred } of actions) {
             const wt = weights[w]!;
             if (op === "forward") {
-              expectClose("matmulNN", simd!.matmulNN(x, wt.array, m, k, n, true), x, wt.want, m, k, n);
+              expectClose("matmulNN", simd!.matmulNN(x, wt.array, m, k, n, true), xWant, wt.want, m, k, n);
             } else if (op === "gradTN" || op === "gradTNStable") {
-              // Stable: the right operand is kept too, after the result's room was taken.
-              g = simd!.matmulTN(x, random(seed, m * n), k, m, n, op === "gradTNStable");
-              expectClose("matmulTN", g, x, random(seed, m * n), k, m, n);
+              // Stable: the right operand is kept too, after the result's room was taken. The same
+              // product copied out at once gives the bits the deferred one must hold.
+              const stable = op === "gradTNStable";
+              gWant = simd!.matmulTN(x, random(seed, m * n), k, m, n, stable);
+              expectClose("matmulTN", gWant, xWant, random(seed, m * n), k, m, n);
+              g = simd!.matmulTN(x, random(seed, m * n), k, m, n, stable, deferred);
             } else if (op === "gradJS") {
               g = random(seed, k * n);
+              gWant = g.slice();
+            } else if (op === "recycle") {
+              // As the optimizer's donation: the gradient is dead, its buffer goes to the free-list,
+              // and the next weight gradient is made in it.
+              recycle(new Tensor(g, [k, n]));
+              g = random(seed, k * n);
+              gWant = g.slice();
             } else if (op === "gather" || op === "gatherReused") {
               // A new batch x (kept as tensor data), into a fresh array or over the last one's memory.
               const rows = Array.from({ length: m }, (_, r) => (seed + r * 7) % pixels.length);
               const out = op === "gather" ? new Float32Array(m * k) : new Float32Array(reused);
               x = simd!.gatherUnitFloats(pixels.flat, rows, k, out, true);
-              expect(Array.from(x)).toEqual(Array.from(gatherUnitFloatsReference(pixels.flat, rows, k, new Float32Array(m * k))));
+              xWant = gatherUnitFloatsReference(pixels.flat, rows, k, new Float32Array(m * k));
             } else if (op === "fill") {
               const big = bigs[seed % 3]!;
               const got = simd!.matmulNN(row, big.array.slice(), 1, 500, 500, true); // a new array each time: copied in
               got.forEach((v, j) => expect(Math.abs(v - big.want[j]!)).toBeLessThan(1e-3));
+            } else if (op === "read") {
+              [() => expectHolds(x, xWant, [m, k]), () => expectHolds(g, gWant, [k, n]), () => expectHolds(wt.array, wt.want, [k, n])][seed % 3]!();
             } else {
               const expected = new Float32Array(k * n);
-              sgdStepReference(wt.want, g, expected, lr, 0);
+              sgdStepReference(wt.want, gWant, expected, lr, 0);
               const out = op === "step" ? new Float32Array(k * n) : op === "stepInPlace" ? wt.array : new Float32Array(wt.array.buffer);
-              sgdStep(wt.array, g, out, lr, 0);
-              expect(Array.from(out)).toEqual(Array.from(expected));
+              sgdStep(wt.array, g, out, lr, 0, deferred);
               wt.array = out; // "step": the old array stays as it was, and is simply not used again here
               wt.want = expected;
             }
           }
+          // Whatever was left deferred, and whatever rooms were reused meanwhile: every live array holds its values.
+          expectHolds(x, xWant, [m, k]);
+          expectHolds(g, gWant, [k, n]);
+          for (const wt of weights) expectHolds(wt.array, wt.want, [k, n]);
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 200 },
     );
   });
 
@@ -261,11 +295,12 @@ describe("a batch gathered as tensor data", () => {
     const w = Float32Array.from({ length: k * n }, (_, i) => Math.sin(i) / 10);
     const g = Float32Array.from({ length: m * n }, (_, i) => Math.cos(i));
     const inRing = (p: number) => p >= 16 && p < 16 + kernels.residentBytes;
+    const want = gatherUnitFloatsReference(bytes, rows, k, new Float32Array(m * k));
     for (const stable of [true, false]) {
       pointers.length = 0;
       const x = kernels.gatherUnitFloats(bytes, rows, k, new Float32Array(m * k), stable);
-      expectClose("matmulNN", kernels.matmulNN(x, w, m, k, n, true), x, w, m, k, n);
-      expectClose("matmulTN", kernels.matmulTN(x, g, k, m, n), x, g, k, m, n);
+      expectClose("matmulNN", kernels.matmulNN(x, w, m, k, n, true), want, w, m, k, n);
+      expectClose("matmulTN", kernels.matmulTN(x, g, k, m, n), want, g, k, m, n);
       expect(pointers.map(inRing)).toEqual([stable, stable]); // kept: read in place; else copied in after the ring
     }
   });
@@ -276,9 +311,97 @@ describe("a batch gathered as tensor data", () => {
     const w = Float32Array.from({ length: k * n }, (_, i) => Math.sin(i));
     const x = simd!.gatherUnitFloats(bytes, [0, 1, 2, 3, 4, 5, 6, 7], k, new Float32Array(m * k), true);
     for (const stable of [false, true]) {
-      simd!.gatherUnitFloats(bytes, [19, 18, 17, 16, 15, 14, 13, stable ? 12 : 11], k, x, stable); // new values, same array
-      expectClose("matmulNN", simd!.matmulNN(x, w, m, k, n, true), x, w, m, k, n);
+      const rows = [19, 18, 17, 16, 15, 14, 13, stable ? 12 : 11];
+      simd!.gatherUnitFloats(bytes, rows, k, x, stable); // new values, same array
+      expectClose("matmulNN", simd!.matmulNN(x, w, m, k, n, true), gatherUnitFloatsReference(bytes, rows, k, new Float32Array(m * k)), w, m, k, n);
+      expect(Array.from(new Tensor(x, [m, k]).data)).toEqual(Array.from(gatherUnitFloatsReference(bytes, rows, k, new Float32Array(m * k))));
     }
+  });
+});
+
+describe("results left in the module's memory (their copy out deferred until read)", () => {
+  // A fresh instance, its ring empty; `comeRound` takes quarter-ring rooms until every earlier room is covered.
+  const fresh = () => {
+    const kernels = loadSimdKernels()!;
+    const quarter = kernels.residentBytes / 4;
+    const comeRound = () => {
+      for (let i = 0; i < 5; i++) kernels.matmulNN(Float32Array.of(1), new Float32Array(quarter / 4).fill(i), 1, 1, quarter / 4, true);
+    };
+    return { kernels, comeRound };
+  };
+  const m = 8, k = 64, n = 32; // every result here is large enough (>= 256 floats) to be kept
+  const bytes = Uint8Array.from({ length: 20 * k }, (_, i) => (i % 3 === 0 ? 0 : (i * 29) % 256));
+  const gm = Float32Array.from({ length: m * n }, (_, i) => Math.cos(i));
+  const read = (array: Float32Array) => Array.from(new Tensor(array, [array.length]).data);
+
+  it("are not in their arrays until read through Tensor.data, and then hold exactly what copying out at once gives", () => {
+    const { kernels } = fresh();
+    const x = kernels.gatherUnitFloats(bytes, [0, 1, 2, 3, 4, 5, 6, 7], k, new Float32Array(m * k), true);
+    const dw = kernels.matmulTN(x, gm, k, m, n, false, true);
+    const w = Float32Array.from({ length: k * n }, (_, i) => Math.sin(i));
+    const stepped = new Float32Array(k * n);
+    kernels.sgdStep(w, dw, stepped, 0.5, 0, true);
+    for (const array of [x, dw, stepped]) {
+      expect(isDeferred(array)).toBe(true);
+      expect(array.every((v) => v === 0)).toBe(true); // nothing written yet
+    }
+    const xWant = gatherUnitFloatsReference(bytes, [0, 1, 2, 3, 4, 5, 6, 7], k, new Float32Array(m * k));
+    const dwWant = kernels.matmulTN(x, gm, k, m, n); // the same product, copied out at once
+    const steppedWant = new Float32Array(k * n);
+    sgdStepReference(w, dwWant, steppedWant, 0.5, 0);
+    expect(read(x)).toEqual(Array.from(xWant));
+    expect(read(dw)).toEqual(Array.from(dwWant));
+    expect(read(stepped)).toEqual(Array.from(steppedWant));
+    expect([x, dw, stepped].map(isDeferred)).toEqual([false, false, false]);
+  });
+
+  it("are copied out before the ring comes round over them", () => {
+    const { kernels, comeRound } = fresh();
+    const dw = kernels.matmulTN(gm, gm, n, m, n, false, true);
+    const want = kernels.matmulTN(gm, gm, n, m, n);
+    comeRound();
+    expect(isDeferred(dw)).toBe(false);
+    expect(Array.from(dw)).toEqual(Array.from(want));
+  });
+
+  it("do not land on a later batch gathered over the same memory (batches with reuseBuffers), read or not", () => {
+    const { kernels, comeRound } = fresh();
+    const memory = new ArrayBuffer(4 * m * k);
+    kernels.gatherUnitFloats(bytes, [0, 1, 2, 3, 4, 5, 6, 7], k, new Float32Array(memory), true); // never read
+    const rows = [9, 10, 11, 12, 13, 14, 15, 16];
+    const later = kernels.gatherUnitFloats(bytes, rows, k, new Float32Array(memory), true);
+    const want = Array.from(gatherUnitFloatsReference(bytes, rows, k, new Float32Array(m * k)));
+    expect(read(later)).toEqual(want);
+    comeRound(); // the first batch's room goes: its copy must not be made over the later batch
+    expect(read(later)).toEqual(want);
+  });
+
+  it("of a gradient given to the free-list are dropped: they never land in the buffer's next owner", () => {
+    const { kernels, comeRound } = fresh();
+    const dw = kernels.matmulTN(gm, gm, n, m, n, false, true);
+    clearPool();
+    recycle(new Tensor(dw, [n, n])); // as the optimizer's donation does with a used gradient
+    const next = kernels.matmulTN(gm, gm.map((v) => -v), n, m, n); // made in dw's buffer, copied out at once
+    expect(next.buffer).toBe(dw.buffer);
+    const want = Array.from(next);
+    comeRound();
+    expect(Array.from(next)).toEqual(want);
+  });
+
+  it("of a weight stepped into its own memory (donation) are dropped, so the new weight keeps its values", () => {
+    const { kernels, comeRound } = fresh();
+    const w0 = Float32Array.from({ length: k * n }, (_, i) => Math.sin(i));
+    const dw = kernels.matmulTN(bytes.subarray(0, m * k).reduce((a, v, i) => ((a[i] = v / 255), a), new Float32Array(m * k)), gm, k, m, n);
+    const w1 = new Float32Array(k * n);
+    kernels.sgdStep(w0, dw, w1, 0.5, 0, true); // w1 left in the ring
+    const w2 = new Float32Array(w1.buffer); // donation: the next step writes into w1's memory
+    kernels.sgdStep(w1, dw, w2, 0.5, 0, true);
+    const want1 = new Float32Array(k * n), want2 = new Float32Array(k * n);
+    sgdStepReference(w0, dw, want1, 0.5, 0);
+    sgdStepReference(want1, dw, want2, 0.5, 0);
+    expect(read(w2)).toEqual(Array.from(want2));
+    comeRound(); // w1's room goes: its copy must not be made over w2
+    expect(Array.from(w2)).toEqual(Array.from(want2));
   });
 });
 

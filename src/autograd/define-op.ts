@@ -4,7 +4,7 @@
 
 import { isDonated } from "./donation.ts";
 import { ShapeError } from "./shape.ts";
-import { Tensor, type Cotangents } from "./tensor.ts";
+import { Tensor, unsettledData, type Cotangents } from "./tensor.ts";
 
 export interface VjpContext<A> {
   readonly inputs: readonly Tensor[];
@@ -32,7 +32,7 @@ export const defineOp = <A = undefined>(def: OpDefinition<A>): Op<A> => {
   return (inputs, attrs) => {
     for (let i = 0; i < inputs.length; i++) {
       const t = inputs[i]!;
-      if (isDonated(t.data)) {
+      if (isDonated(unsettledData(t))) {
         throw new Error(`${name}: input ${i} (${t}) was donated (e.g. optimizer.update with donate: true): its memory now holds other values, and it must not be used again`);
       }
     }
@@ -47,12 +47,12 @@ export const defineOp = <A = undefined>(def: OpDefinition<A>): Op<A> => {
     let tracked = false;
     for (const t of inputs) if (t.node !== null) tracked = true;
     if (!tracked) return out;
-    return new Tensor(out.data, out.shape, {
+    return new Tensor(unsettledData(out), out.shape, {
       op: name,
       parents: inputs,
       // The vjp sees its inputs as constants: a vjp written with ops (mul(g, sigmoid(x))) must not
       // record a graph of its own that nobody will differentiate.
-      vjp: (g, needs) => vjp(g, { inputs: inputs.map((t) => (t.node === null ? t : new Tensor(t.data, t.shape))), out, attrs, needs }),
+      vjp: (g, needs) => vjp(g, { inputs: inputs.map((t) => (t.node === null ? t : new Tensor(unsettledData(t), t.shape))), out, attrs, needs }),
     });
   };
 };

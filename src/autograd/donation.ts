@@ -15,8 +15,9 @@
 // Only whole buffers are taken: a tensor that is a view into a larger buffer (as loaded from a
 // file) is left alone, and the caller allocates instead.
 
+import { discard } from "./kernels/deferred.ts";
 import { give, ownsWholeBuffer } from "./kernels/pool.ts";
-import type { Tensor, TypedArray } from "./tensor.ts";
+import { unsettledData, type Tensor, type TypedArray } from "./tensor.ts";
 
 const donated = new WeakSet<TypedArray>();
 let anyDonated = false;
@@ -26,7 +27,7 @@ export const isDonated = (data: TypedArray): boolean => anyDonated && donated.ha
 
 /** True if t's data is the whole of its ArrayBuffer (and not donated), so the buffer can be taken over. */
 export const ownsBuffer = (t: Tensor): boolean => {
-  const d = t.data;
+  const d = unsettledData(t);
   return d.byteLength > 0 && ownsWholeBuffer(d) && !isDonated(d);
 };
 
@@ -38,16 +39,25 @@ const retire = (d: TypedArray): ArrayBuffer => {
 
 /**
  * Take over t's buffer for writing: t is dead from now on, and the returned array (a new object,
- * same type and length) holds t's values until the caller overwrites them. Null if t does not own
- * its whole buffer.
+ * same type and length) holds t's values until the caller overwrites them, once t's own array is
+ * settled if a kernel deferred them (./kernels/deferred.ts; the WebAssembly SGD step instead reads
+ * them where it left them, and then drops the deferred copy). Null if t does not own its whole buffer.
  */
 export const takeOver = (t: Tensor): TypedArray | null => {
   if (!ownsBuffer(t)) return null;
-  const buffer = retire(t.data);
+  const buffer = retire(unsettledData(t));
   return t.dtype === "float64" ? new Float64Array(buffer) : new Float32Array(buffer);
 };
 
-/** Give t's buffer to the kernels' free-list (t is dead from now on). Does nothing for views. */
+/**
+ * Give t's buffer to the kernels' free-list (t is dead from now on). Does nothing for views. A copy
+ * of t's values that a kernel deferred (./kernels/deferred.ts) is dropped: it would land in memory
+ * that now belongs to someone else.
+ */
 export const recycle = (t: Tensor): void => {
-  if (t.dtype === "float32" && ownsBuffer(t)) give(retire(t.data));
+  const d = unsettledData(t);
+  if (t.dtype === "float32" && ownsBuffer(t)) {
+    discard(d);
+    give(retire(d));
+  }
 };

@@ -6,11 +6,11 @@ import { recycle } from "./donation.ts";
 import * as e from "./kernels/elementwise.ts";
 import { collectAllocations } from "./kernels/pool.ts";
 import { sameShape, ShapeError, shapeStr } from "./shape.ts";
-import { Tensor } from "./tensor.ts";
+import { Tensor, unsettledData as dataOf } from "./tensor.ts";
 import { treeLeaves, treeMap, type Tree } from "./tree.ts";
 
 /** A fresh tracked handle on `t`'s data: the start of a graph that gradients will flow back to. */
-export const watch = (t: Tensor): Tensor => new Tensor(t.data, t.shape, { op: "input", parents: [], vjp: null });
+export const watch = (t: Tensor): Tensor => new Tensor(dataOf(t), t.shape, { op: "input", parents: [], vjp: null });
 
 /**
  * Cotangents of `out` with respect to each of `inputs` (watched tensors), given the cotangent `seed`
@@ -54,13 +54,13 @@ export const backward = (out: Tensor, inputs: readonly Tensor[], seed: Tensor): 
   // (vjps may pass a cotangent on as it is, e.g. add's, or reshaped) and it was made in this pass.
   const made = new WeakSet<Float32Array>();
   const holders = new Map<ArrayBufferLike, number>();
-  const hold = (c: Tensor) => holders.set(c.data.buffer, (holders.get(c.data.buffer) ?? 0) + 1);
+  const hold = (c: Tensor) => holders.set(dataOf(c).buffer, (holders.get(dataOf(c).buffer) ?? 0) + 1);
   const letGo = (c: Tensor) => {
-    const left = holders.get(c.data.buffer)! - 1;
-    if (left > 0) holders.set(c.data.buffer, left);
+    const left = holders.get(dataOf(c).buffer)! - 1;
+    if (left > 0) holders.set(dataOf(c).buffer, left);
     else {
-      holders.delete(c.data.buffer);
-      if (made.has(c.data as Float32Array)) recycle(c);
+      holders.delete(dataOf(c).buffer);
+      if (made.has(dataOf(c) as Float32Array)) recycle(c);
     }
   };
   hold(seed);
@@ -101,7 +101,7 @@ export const backward = (out: Tensor, inputs: readonly Tensor[], seed: Tensor): 
   }
   return inputs.map((x) => {
     const g = cotangent.get(x);
-    return g === undefined ? new Tensor(e.like(x.data), x.shape) : new Tensor(g.data, g.shape);
+    return g === undefined ? new Tensor(e.like(dataOf(x)), x.shape) : new Tensor(dataOf(g), g.shape);
   });
 };
 
@@ -112,7 +112,7 @@ const checkScalar = (who: string, value: Tensor): void => {
 };
 
 const one = (t: Tensor): Tensor => {
-  const data = e.like(t.data, 1);
+  const data = e.like(dataOf(t), 1);
   data[0] = 1;
   return new Tensor(data, t.shape);
 };
@@ -137,7 +137,7 @@ export const valueAndGradAux = <P extends Tree, R extends unknown[], A>(f: (para
     const g = backward(value, inputs, one(value));
     let i = 0;
     const grads = treeMap(watched, () => g[i++]!);
-    return { value: new Tensor(value.data, value.shape), grads, aux };
+    return { value: new Tensor(dataOf(value), value.shape), grads, aux };
   };
 
 /** grad(f)(params, ...rest): the gradient of scalar f with respect to params, shaped like params. */
@@ -152,7 +152,7 @@ export const vjp = (f: (...xs: Tensor[]) => Tensor, ...primals: Tensor[]) => {
   const watched = primals.map(watch);
   const out = f(...watched);
   return {
-    out: new Tensor(out.data, out.shape),
+    out: new Tensor(dataOf(out), out.shape),
     backward: (g: Tensor): Tensor[] => backward(out, watched, g),
   };
 };

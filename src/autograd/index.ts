@@ -1,6 +1,6 @@
 // The public face of the engine: tensors, ops, differentiation, gradcheck, randomness.
 
-export { Tensor, tensor, zeros, ones, full, scalar, arange, eye, zerosLike, onesLike } from "./tensor.ts";
+export { Tensor, tensor, zeros, ones, full, scalar, arange, eye, zerosLike, onesLike, unsettledData } from "./tensor.ts";
 export type { DType, TypedArray, NestedArray, GraphNode, Cotangents } from "./tensor.ts";
 export { ShapeError, broadcastShapes, sizeOf, shapeStr, type Shape } from "./shape.ts";
 export { defineOp, type OpDefinition, type VjpContext, type Op } from "./define-op.ts";

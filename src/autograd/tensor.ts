@@ -1,6 +1,7 @@
 // Tensor: an immutable n-dimensional array { shape, dtype, data } plus, when it was computed from
 // something a gradient was asked for, the graph node that records how.
 
+import { settle } from "./kernels/deferred.ts";
 import { checkShape, sameShape, ShapeError, shapeStr, sizeOf, type Shape } from "./shape.ts";
 
 export type DType = "float32" | "float64";
@@ -20,14 +21,17 @@ export interface GraphNode {
   readonly vjp: ((g: Tensor, needs: readonly boolean[]) => Cotangents) | null;
 }
 
+/**
+ * t's data array as it is, without settling it (./kernels/deferred.ts): only for code that passes
+ * the array on without reading its values (to a kernel that finds it in its own memory, to a new
+ * Tensor over the same data, to checks of its identity or buffer). Set by Tensor's static block.
+ */
+export let unsettledData: (t: Tensor) => TypedArray;
+
 export class Tensor {
   readonly shape: Shape;
   readonly dtype: DType;
-  /**
-   * The values in row-major order. Never written after construction: the WebAssembly kernels keep
-   * copies of some arrays (weights, weight gradients, batches) by identity and would not see a write.
-   */
-  readonly data: TypedArray;
+  readonly #data: TypedArray;
   readonly size: number;
   /** Null for constants (data, or anything computed only from constants): nothing is recorded. */
   readonly node: GraphNode | null;
@@ -40,9 +44,24 @@ export class Tensor {
     }
     this.shape = frozen;
     this.dtype = data instanceof Float64Array ? "float64" : "float32";
-    this.data = data;
+    this.#data = data;
     this.size = size;
     this.node = node;
+  }
+
+  /**
+   * The values in row-major order. Never written after construction: the WebAssembly kernels keep
+   * copies of some arrays (weights, weight gradients, batches) by identity and would not see a write.
+   * A kernel may have left the values in its own memory: reading them here copies them out first
+   * (./kernels/deferred.ts), so code that only passes the array on uses unsettledData instead.
+   */
+  get data(): TypedArray {
+    settle(this.#data);
+    return this.#data;
+  }
+
+  static {
+    unsettledData = (t) => t.#data;
   }
 
   get rank(): number {
@@ -62,8 +81,9 @@ export class Tensor {
 
   /** Nested plain arrays (a number for a scalar). */
   toArray(): NestedArray {
+    const data = this.data;
     const build = (axis: number, offset: number): NestedArray => {
-      if (axis === this.shape.length) return this.data[offset]!;
+      if (axis === this.shape.length) return data[offset]!;
       const n = this.shape[axis]!;
       const step = sizeOf(this.shape.slice(axis + 1));
       return Array.from({ length: n }, (_, i) => build(axis + 1, offset + i * step));

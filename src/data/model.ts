@@ -59,8 +59,9 @@ const rebuild = (skeleton: unknown, tensors: ReadonlyMap<string, Tensor>, prefix
 const tensorsOf = (tree: Tree, prefix: string): [string, Tensor][] => treeLeaves(tree).map(({ path, leaf }) => [prefix + path, leaf]);
 
 const checkFinite = (file: string, name: string, t: Tensor): void => {
+  const data = t.data;
   for (let i = 0; i < t.size; i++) {
-    if (!Number.isFinite(t.data[i]!)) throw new ModelFileError(`${file}: tensor "${name}" holds a non-finite value (${t.data[i]}) at index ${i}: the model is corrupt or training diverged`);
+    if (!Number.isFinite(data[i]!)) throw new ModelFileError(`${file}: tensor "${name}" holds a non-finite value (${data[i]}) at index ${i}: the model is corrupt or training diverged`);
   }
 };
 

@@ -64,8 +64,9 @@ const checkOptions = (o: ActivationMaxOptions, steps: number, learningRate: numb
     if (s.rank !== 2 || s.shape[0] !== o.classes.length || s.shape[1] !== o.inputSize) {
       throw new ShapeError(`maximizeActivation: start has shape ${shapeStr(s.shape)}, expected [${o.classes.length}, ${o.inputSize}] (one input per class)`);
     }
+    const start = s.data;
     for (let i = 0; i < s.size; i++) {
-      if (!(s.data[i]! >= 0 && s.data[i]! <= 1)) throw new RangeError(`maximizeActivation: start value ${s.data[i]} at index ${i} is outside [0, 1]`);
+      if (!(start[i]! >= 0 && start[i]! <= 1)) throw new RangeError(`maximizeActivation: start value ${start[i]} at index ${i} is outside [0, 1]`);
     }
   }
 };
@@ -102,13 +103,15 @@ export const maximizeActivation = (logitsOf: (x: Tensor) => Tensor, options: Act
       for (let i = r * n; i < (r + 1) * n; i++) c[i] = Math.min(1, Math.max(0, x[i]! + step[r]! * gradient[i]!));
     }
     current = evaluate(new Tensor(c, [k, n]));
+    const values = current.aux.data;
+    const grads = current.grads.data;
     for (let r = 0; r < k; r++) {
-      const v = current.aux.data[r]!;
+      const v = values[r]!;
       if (v >= value[r]!) {
         // Accept: move to the candidate and keep its gradient for the next step.
         for (let i = r * n; i < (r + 1) * n; i++) {
           x[i] = c[i]!;
-          gradient[i] = current.grads.data[i]!;
+          gradient[i] = grads[i]!;
         }
         value[r] = v;
         step[r] = step[r]! * 1.25;

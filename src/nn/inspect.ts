@@ -60,9 +60,10 @@ const checkMatrix = (who: string, weight: Tensor): [number, number] => {
  */
 export const unitWeights = (weight: Tensor): Float64Array[] => {
   const [inputs, units] = checkMatrix("unitWeights", weight);
+  const w = weight.data;
   return Array.from({ length: units }, (_, j) => {
     const col = new Float64Array(inputs);
-    for (let i = 0; i < inputs; i++) col[i] = weight.data[i * units + j]!;
+    for (let i = 0; i < inputs; i++) col[i] = w[i * units + j]!;
     return col;
   });
 };
@@ -71,7 +72,8 @@ export const unitWeights = (weight: Tensor): Float64Array[] => {
 export const unitNorms = (weight: Tensor): Float64Array => {
   const [inputs, units] = checkMatrix("unitNorms", weight);
   const sq = new Float64Array(units);
-  for (let i = 0; i < inputs; i++) for (let j = 0; j < units; j++) sq[j] = sq[j]! + weight.data[i * units + j]! ** 2;
+  const w = weight.data;
+  for (let i = 0; i < inputs; i++) for (let j = 0; j < units; j++) sq[j] = sq[j]! + w[i * units + j]! ** 2;
   return sq.map(Math.sqrt);
 };
 
@@ -90,10 +92,11 @@ export const confidentMistakes = (probabilities: Tensor, labels: ArrayLike<numbe
   const [batch, classes] = checkMatrix("confidentMistakes", probabilities);
   if (labels.length !== batch) throw new ShapeError(`confidentMistakes: ${labels.length} labels for ${batch} rows of probabilities`);
   const out: { index: number; predicted: number; confidence: number }[] = [];
+  const probs = probabilities.data;
   for (let i = 0; i < batch; i++) {
     let p = 0;
-    for (let c = 1; c < classes; c++) if (probabilities.data[i * classes + c]! > probabilities.data[i * classes + p]!) p = c;
-    if (p !== labels[i]) out.push({ index: i, predicted: p, confidence: probabilities.data[i * classes + p]! });
+    for (let c = 1; c < classes; c++) if (probs[i * classes + c]! > probs[i * classes + p]!) p = c;
+    if (p !== labels[i]) out.push({ index: i, predicted: p, confidence: probs[i * classes + p]! });
   }
   return out.sort((a, b) => b.confidence - a.confidence || a.index - b.index);
 };

@@ -19,7 +19,7 @@
 // as adding (weightDecay / 2) |w|^2 to the loss (L2); for Adam it is AdamW.
 
 import { produce } from "immer";
-import { recycle, takeOver, Tensor, treeLeaves, treeMap, zerosLike, type TypedArray } from "../autograd/index.ts";
+import { recycle, takeOver, Tensor, treeLeaves, treeMap, unsettledData, zerosLike, type TypedArray } from "../autograd/index.ts";
 import { sgdStep } from "../autograd/kernels/update.ts";
 import type { Schedule } from "./schedule.ts";
 import { assignAt, freezeTree, isWeight, leavesLike, setLeaves, type Params } from "./tree.ts";
@@ -79,14 +79,21 @@ const checkRate = (who: string, learningRate: LearningRate): void => {
   }
 };
 
-/** The shared skeleton: validate, line the trees up by path, run `rule` once per leaf, rebuild the trees. */
+/**
+ * The shared skeleton: validate, line the trees up by path, run `rule` once per leaf, rebuild the trees.
+ * inKernel: the rule hands p and g to the engine's kernels, which find values a kernel left in its
+ * own memory (../autograd/kernels/deferred.ts), so they are passed unsettled; a rule that reads them
+ * in JavaScript gets them settled.
+ */
 const optimizer = <S extends OptimizerState>(
   who: string,
   slots: readonly string[],
   learningRate: LearningRate,
   weightDecay: number,
+  inKernel: boolean,
   rule: (leaf: LeafStep) => void,
 ): Optimizer<S> => {
+  const arrayOf = inKernel ? unsettledData : (t: Tensor) => t.data;
   checkRate(who, learningRate);
   checkRange(who, "weightDecay", weightDecay, Number.isFinite(weightDecay) && weightDecay >= 0, "a finite number >= 0");
   return {
@@ -106,10 +113,11 @@ const optimizer = <S extends OptimizerState>(
       // Donated buffers are written in place only when no other leaf reads the same buffer.
       const shared = donate ? sharedBuffers([...leaves.map(({ leaf }) => leaf), ...g.values(), ...slotLeaves.flatMap((m) => [...m.values()])]) : null;
       const output = (t: Tensor): { data: TypedArray; input: TypedArray } => {
-        const taken = shared !== null && !shared.has(t.data.buffer) ? takeOver(t) : null;
+        const input = arrayOf(t);
+        const taken = shared !== null && !shared.has(input.buffer) ? takeOver(t) : null;
         // In place: read the old array and write the new one over the same memory (kernels that keep
         // a copy of the old array, such as the WebAssembly SGD step, then read that copy).
-        return taken === null ? { data: like(t), input: t.data } : { data: taken, input: t.data };
+        return { data: taken ?? like(t), input };
       };
       const newParams: [string, Tensor][] = [];
       const newSlots: [string, Tensor][][] = slots.map(() => []);
@@ -120,7 +128,7 @@ const optimizer = <S extends OptimizerState>(
         // writing into an input's own buffer gives the same values as writing into a fresh one.
         rule({
           p: pOut.input,
-          g: g.get(path)!.data,
+          g: arrayOf(g.get(path)!),
           slots: slotsOut.map((o) => o.input),
           pOut: pOut.data,
           slotsOut: slotsOut.map((o) => o.data),
@@ -131,7 +139,7 @@ const optimizer = <S extends OptimizerState>(
         newParams.push([path, new Tensor(pOut.data, p.shape)]);
         slotsOut.forEach(({ data }, k) => newSlots[k]!.push([path, new Tensor(data, p.shape)]));
       }
-      if (shared !== null) for (const t of g.values()) if (!shared.has(t.data.buffer)) recycle(t);
+      if (shared !== null) for (const t of g.values()) if (!shared.has(unsettledData(t).buffer)) recycle(t);
       const nextState = produce(state, (draft) => {
         const d = draft as unknown as Record<string, object> & { step: number };
         d.step = step + 1;
@@ -147,8 +155,9 @@ const sharedBuffers = (tensors: readonly Tensor[]): Set<ArrayBufferLike> => {
   const seen = new Set<ArrayBufferLike>();
   const shared = new Set<ArrayBufferLike>();
   for (const t of tensors) {
-    if (seen.has(t.data.buffer)) shared.add(t.data.buffer);
-    seen.add(t.data.buffer);
+    const buffer = unsettledData(t).buffer;
+    if (seen.has(buffer)) shared.add(buffer);
+    seen.add(buffer);
   }
   return shared;
 };
@@ -164,7 +173,7 @@ export interface SgdOptions {
  * on WebAssembly SIMD for float32, the same bits as the plain loop it is checked against).
  */
 export const sgd = ({ learningRate, weightDecay = 0 }: SgdOptions): Optimizer<SgdState> =>
-  optimizer<SgdState>("sgd", [], learningRate, weightDecay, ({ p, g, pOut, lr, decay }) => sgdStep(p, g, pOut, lr, decay));
+  optimizer<SgdState>("sgd", [], learningRate, weightDecay, true, ({ p, g, pOut, lr, decay }) => sgdStep(p, g, pOut, lr, decay, true));
 
 export interface MomentumOptions extends SgdOptions {
   /** mu in [0, 1): how much of the previous velocity is kept (0.9 by default). */
@@ -181,7 +190,7 @@ export interface MomentumOptions extends SgdOptions {
  */
 export const momentum = ({ learningRate, momentum: mu = 0.9, nesterov = false, weightDecay = 0 }: MomentumOptions): Optimizer<MomentumState> => {
   checkRange("momentum", "momentum", mu, mu >= 0 && mu < 1, "in [0, 1)");
-  return optimizer<MomentumState>("momentum", ["velocity"], learningRate, weightDecay, ({ p, g, slots: [v], pOut, slotsOut: [vOut], lr, decay }) => {
+  return optimizer<MomentumState>("momentum", ["velocity"], learningRate, weightDecay, false, ({ p, g, slots: [v], pOut, slotsOut: [vOut], lr, decay }) => {
     for (let i = 0; i < p.length; i++) {
       const vi = mu * v![i]! + g[i]!;
       vOut![i] = vi;
@@ -211,7 +220,7 @@ export const adam = ({ learningRate, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, wei
   checkRange("adam", "beta1", beta1, beta1 >= 0 && beta1 < 1, "in [0, 1)");
   checkRange("adam", "beta2", beta2, beta2 >= 0 && beta2 < 1, "in [0, 1)");
   checkRange("adam", "eps", eps, Number.isFinite(eps) && eps > 0, "a finite number > 0");
-  return optimizer<AdamState>("adam", ["m", "v"], learningRate, weightDecay, ({ p, g, slots: [m, v], pOut, slotsOut: [mOut, vOut], lr, decay, t }) => {
+  return optimizer<AdamState>("adam", ["m", "v"], learningRate, weightDecay, false, ({ p, g, slots: [m, v], pOut, slotsOut: [mOut, vOut], lr, decay, t }) => {
     const c1 = 1 / (1 - beta1 ** t);
     const c2 = 1 / (1 - beta2 ** t);
     for (let i = 0; i < p.length; i++) {

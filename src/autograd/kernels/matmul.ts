@@ -23,10 +23,14 @@ export const matmulNT = (a: TypedArray, b: TypedArray, m: number, k: number, n: 
     ? simd.matmulNT(a, b, m, k, n, stableB)
     : reference.matmulNT(a, b, m, k, n);
 
-/** C = A^T . B where A is stored [k,m] and B is [k,n] (a sum of outer products of rows). */
-export const matmulTN = (a: TypedArray, b: TypedArray, m: number, k: number, n: number, stableB = false): TypedArray =>
+/**
+ * C = A^T . B where A is stored [k,m] and B is [k,n] (a sum of outer products of rows).
+ * tensorResult: C becomes tensor data, read only through Tensor.data, so its copy out of the fast
+ * kernels' memory may be deferred (./deferred.ts).
+ */
+export const matmulTN = (a: TypedArray, b: TypedArray, m: number, k: number, n: number, stableB = false, tensorResult = false): TypedArray =>
   simd !== null && a instanceof Float32Array && b instanceof Float32Array
-    ? simd.matmulTN(a, b, m, k, n, stableB)
+    ? simd.matmulTN(a, b, m, k, n, stableB, tensorResult)
     : reference.matmulTN(a, b, m, k, n);
 
 /** act(A[m,k] . W[k,n] + bias[n]) with act relu or none: elementwise.addBiasInPlace on matmulNN's product, in one kernel for float32. */

@@ -73,8 +73,9 @@ const maximumOp = defineOp({
   forward: ([a, b]) => T(e.zip(a!.data, b!.data, (x, y) => (x >= y || Number.isNaN(x) ? x : y)), a!.shape),
   // NOTE: where a == b the gradient is split evenly between them (as PyTorch does).
   vjp: (g, { inputs: [a, b] }) => {
+    const gd = g.data;
     const share = (self: TypedArray, other: TypedArray) =>
-      T(e.like(g.data).map((_, i) => (self[i]! > other[i]! ? g.data[i]! : self[i] === other[i] ? g.data[i]! / 2 : 0)), g.shape);
+      T(e.like(gd).map((_, i) => (self[i]! > other[i]! ? gd[i]! : self[i] === other[i] ? gd[i]! / 2 : 0)), g.shape);
     return [share(a!.data, b!.data), share(b!.data, a!.data)];
   },
 });
@@ -107,7 +108,8 @@ export const maximum = binary(maximumOp, "maximum");
 export const where = (condition: Tensor, a: Operand, b: Operand): Tensor => {
   const ta = typeof a === "number" ? asTensor(a, typeof b === "number" ? condition : b) : a;
   const tb = asTensor(b, ta);
-  const c = condition.dtype === ta.dtype ? condition : T(e.like(ta.data, condition.size).map((_, i) => condition.data[i]!), condition.shape);
+  const cd = condition.data;
+  const c = condition.dtype === ta.dtype ? condition : T(e.like(ta.data, condition.size).map((_, i) => cd[i]!), condition.shape);
   const [x, y, z] = broadcastAll("where", [c, ta, tb]);
   return whereOp([x!, y!, z!], undefined);
 };

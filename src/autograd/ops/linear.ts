@@ -16,7 +16,7 @@ import * as mm from "../kernels/matmul.ts";
 import { giveBack } from "../kernels/pool.ts";
 import * as r from "../kernels/relu-backward.ts";
 import { ShapeError, shapeStr } from "../shape.ts";
-import { Tensor } from "../tensor.ts";
+import { Tensor, unsettledData as dataOf } from "../tensor.ts";
 
 export type LinearActivation = "relu" | null;
 
@@ -36,15 +36,16 @@ const linearOp = defineOp<LinearAttrs>({
   name: "linear",
   forward: ([x, w, b], { m, k, n, relu }) =>
     // The product is a new array that only this op has seen, so the bias and relu go in place (on
-    // WebAssembly, before the product leaves its memory).
-    new Tensor(mm.linearNN(x!.data, w!.data, b!.data, m, k, n, relu), [m, n]),
+    // WebAssembly, before the product leaves its memory). x and W go to the kernel unsettled: it
+    // finds a batch or a weight left in its memory there (../kernels/deferred.ts).
+    new Tensor(mm.linearNN(dataOf(x!), dataOf(w!), b!.data, m, k, n, relu), [m, n]),
   vjp: (g, { inputs: [x, w, b], out, attrs: { m, k, n, relu }, needs }) => {
     // The mask and the bias's column sums in one pass when both are wanted.
     const fused = relu && needs[2] ? r.maskPositiveWithColumnSums(g.data, out.data, n) : null;
     const gm = fused !== null ? fused.masked : relu ? r.maskPositive(g.data, out.data) : g.data;
     const cotangents = [
-      needs[0] ? new Tensor(mm.matmulNT(gm, w!.data, m, n, k, true), x!.shape) : null, // G[m,n].W^T
-      needs[1] ? new Tensor(mm.matmulTN(x!.data, gm, k, m, n), w!.shape) : null, // X^T.G[m,n]
+      needs[0] ? new Tensor(mm.matmulNT(gm, dataOf(w!), m, n, k, true), x!.shape) : null, // G[m,n].W^T
+      needs[1] ? new Tensor(mm.matmulTN(dataOf(x!), gm, k, m, n, false, true), w!.shape) : null, // X^T.G[m,n], left in the kernel's memory
       needs[2] ? new Tensor(fused !== null ? fused.sums : e.columnSums(gm, n), b!.shape) : null,
     ];
     if (gm !== g.data && gm instanceof Float32Array) giveBack(gm); // the mask's scratch result, used up

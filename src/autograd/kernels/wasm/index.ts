@@ -11,9 +11,12 @@
 // gradient (matmulTN) and the new weight an SGD step makes, for the step and the next forward pass
 // to find, and a batch of pixels gathered as tensor data, which the forward pass and the weight
 // gradient read as their left operand; and the product is copied out into a buffer donated for
-// reuse (../pool.ts) when one of its size is free.
+// reuse (../pool.ts) when one of its size is free. Those three kinds of result, when the caller says
+// they become tensor data, are not even copied out: their arrays are settled (../deferred.ts) when
+// read through Tensor.data or before their room is reused, and never if they are given up first.
 // `simd` is null where WebAssembly or its SIMD is unavailable; ../matmul.ts then uses the reference loops.
 
+import { defer, discard, settle, type Holder } from "../deferred.ts";
 import { addBiasInPlace } from "../elementwise.ts";
 import { float32Uninitialized } from "../pool.ts";
 import * as reference from "../reference.ts";
@@ -36,15 +39,17 @@ export interface KernelExports {
  * A float32 matrix product C[m,n] of row-major operands (see ../reference.ts for the semantics).
  * stableB: b is never written again (tensor data), so it may be kept in the module's memory and
  * reused by identity on later calls. Leave it false for arrays that may change.
+ * tensorResult: the product becomes tensor data, read only through Tensor.data, so a result kept in
+ * the memory (matmulTN's) may be left there, its copy deferred (../deferred.ts).
  */
-export type Float32Kernel = (a: Float32Array, b: Float32Array, m: number, k: number, n: number, stableB?: boolean) => Float32Array;
+export type Float32Kernel = (a: Float32Array, b: Float32Array, m: number, k: number, n: number, stableB?: boolean, tensorResult?: boolean) => Float32Array;
 
 export interface SimdKernels {
   readonly matmulNN: Float32Kernel;
   readonly matmulNT: Float32Kernel;
   readonly matmulTN: Float32Kernel;
   /** out[i] = p[i] - lr * (g[i] + decay * p[i]) in float32, the same bits as ../update.ts's loop; out may be p. */
-  readonly sgdStep: (p: Float32Array, g: Float32Array, out: Float32Array, lr: number, decay: number) => void;
+  readonly sgdStep: (p: Float32Array, g: Float32Array, out: Float32Array, lr: number, decay: number, tensorResult?: boolean) => void;
   /**
    * relu?(A[m,k] . W[k,n] + bias[n]) into a new array, W kept resident as with stableB: the product,
    * the bias and the relu of ../elementwise.ts's addBiasInPlace, same bits, in one call.
@@ -53,8 +58,9 @@ export interface SimdKernels {
   /**
    * out[r * length + j] = bytes[rows[r] * length + j] / 255 for every r < rows.length, j < length:
    * rows of bytes gathered and scaled to [0, 1], the same bits as x * (1 / 255) in double precision.
-   * stable: out becomes tensor data (never written again), so its floats may stay in the module's
-   * memory for the products that read it next (a batch's pixels: the forward pass and the weight gradient).
+   * stable: out becomes tensor data (never written again, read only through Tensor.data), so its
+   * floats may stay in the module's memory for the products that read it next (a batch's pixels: the
+   * forward pass and the weight gradient), and their copy into out be deferred (../deferred.ts).
    */
   readonly gatherUnitFloats: (bytes: Uint8Array, rows: ArrayLike<number>, length: number, out: Float32Array, stable?: boolean) => Float32Array;
   /**
@@ -125,7 +131,8 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
   // is taken over it: the newest entries (this step's weights and gradients) stay, and the ring's
   // memory stays warm in the cache. A WeakMap keeps no array alive. Scratch space for the operands
   // that are copied in starts at a fixed place after the ring, so it stays warm too.
-  interface Room { readonly offset: number; readonly end: number; valid: boolean }
+  // pending: the array whose values are only here (its copy out deferred), if any.
+  interface Room { readonly offset: number; readonly end: number; valid: boolean; pending: Float32Array | null }
   const resident = new WeakMap<Float32Array, Room>();
   // Every room taken and not yet covered, in the order taken (from `oldest` on): the rooms left
   // from the last time round the ring (at and past ringAt, ascending), then this time round's
@@ -157,13 +164,13 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     if (size < MIN_KEPT || bytes > residentBytes / 4 || !reserve(scratch)) return null; // two rooms taken in a row never overlap
     if (ringAt + bytes > RESIDENT + residentBytes) {
       // Round the ring: the rooms left past this point are the oldest, and go first.
-      while (oldest < rooms.length && rooms[oldest]!.offset >= ringAt) rooms[oldest++]!.valid = false;
+      while (oldest < rooms.length && rooms[oldest]!.offset >= ringAt) evict(rooms[oldest++]!);
       ringAt = RESIDENT;
     }
-    const room = { offset: ringAt, end: ringAt + bytes, valid: true };
+    const room: Room = { offset: ringAt, end: ringAt + bytes, valid: true, pending: null };
     ringAt = room.end;
     // The rooms of the last time round that this one covers (those before it are this time round's).
-    for (let r = rooms[oldest]; r !== undefined && r.offset >= room.offset && r.offset < room.end; r = rooms[++oldest]) r.valid = false;
+    for (let r = rooms[oldest]; r !== undefined && r.offset >= room.offset && r.offset < room.end; r = rooms[++oldest]) evict(r);
     if (oldest > 64 && oldest * 2 > rooms.length) {
       rooms = rooms.slice(oldest);
       oldest = 0;
@@ -172,10 +179,17 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     return room;
   };
 
-  /** Forget the resident copy of `array`, whose values are changing. */
+  /** A room is about to be written over: an array whose values are only there gets them first. */
+  const evict = (room: Room): void => {
+    if (room.pending !== null) settle(room.pending);
+    room.valid = false;
+  };
+
+  /** Forget the resident copy of `array`, whose values are changing (or dead: a deferred copy is dropped). */
   const forget = (array: Float32Array): void => {
     const room = resident.get(array);
     if (room === undefined) return;
+    if (room.pending === array) discard(array);
     room.valid = false;
     resident.delete(array);
   };
@@ -184,6 +198,35 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
   const keep = (array: Float32Array, room: Room | null): void => {
     forget(array);
     if (room !== null) resident.set(array, room);
+  };
+
+  /**
+   * `array`'s memory is about to be written: drop the deferred copies of any other array over the
+   * same memory (an earlier batch in a reused buffer), which would land on the new values later.
+   */
+  const dropCopiesInto = (array: Float32Array): void => {
+    for (let i = oldest; i < rooms.length; i++) {
+      const other = rooms[i]!.pending;
+      if (other !== null && other !== array && other.buffer === array.buffer && other.byteOffset < array.byteOffset + array.byteLength && array.byteOffset < other.byteOffset + other.byteLength) forget(other);
+    }
+  };
+
+  /** Keep `array` in `room` as its only copy: its values are copied out when it is settled, or before the room is reused. */
+  const leave = (array: Float32Array, room: Room): void => {
+    keep(array, room);
+    room.pending = array;
+    defer(array, holder);
+  };
+  const holder: Holder = {
+    copyOut: (array) => {
+      const room = resident.get(array as Float32Array)!;
+      room.pending = null;
+      array.set(heap.subarray(room.offset >> 2, (room.offset >> 2) + array.length));
+    },
+    drop: (array) => {
+      const room = resident.get(array as Float32Array);
+      if (room !== undefined && room.pending === array) room.pending = null;
+    },
   };
 
   /** The byte offset of b (size floats) in the memory, copying it in if it is not there; null if it cannot stay. */
@@ -207,7 +250,7 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
    * growing detaches the old buffer, and in V8 one detached buffer anywhere makes every typed-array
    * loop of the process slower from then on. Returns false if the product cannot fit even so.
    */
-  const run = (kind: "NN" | "NT" | "TN", a: Float32Array, b: Float32Array, m: number, k: number, n: number, stableB: boolean, c: Float32Array, at: number, bias: Float32Array | null = null, relu = false): boolean => {
+  const run = (kind: "NN" | "NT" | "TN", a: Float32Array, b: Float32Array, m: number, k: number, n: number, stableB: boolean, c: Float32Array, at: number, bias: Float32Array | null = null, relu = false, tensorResult = false): boolean => {
     // A weight gradient (TN) is computed straight into the resident area, where the optimizer's
     // step will find it. Its room is taken first: taking it may drop the resident operands.
     const keptC = kind === "TN" && at === 0 && c.length === m * n ? residentSlot(m * n) : null;
@@ -223,6 +266,7 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
       const pairs = (bytes: number) => Math.floor(bytes / perRow / 2) * 2; // whole pairs of rows
       const rows = Math.min(pairs(capacity - pa - fixed), Math.max(MIN_BLOCK_ROWS, pairs(BLOCK_BYTES)));
       if (rows >= MIN_BLOCK_ROWS && rows < m) {
+        settle(a); // its blocks are views, read from the array itself
         for (let i = 0; i < m; i += rows) {
           const r = Math.min(rows, m - i);
           if (!run(kind, a.subarray(i * k, (i + r) * k), b, r, k, n, stableB, c, at + i * n, bias, relu)) return false;
@@ -237,8 +281,14 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     const pbias = align(bt + (kind === "NT" ? 4 * k * n : 0)); // the bias, when there is one
     // 16 bytes to spare: the kernels' last 1 to 3 columns read up to 12 bytes past the end of B.
     if (!reserve(pbias + (bias === null ? 0 : 4 * n) + 16)) return false;
-    if (keptA === null) heap.set(a.length === m * k ? a : a.subarray(0, m * k), pa >> 2);
-    if (kept === null) heap.set(b.length === k * n ? b : b.subarray(0, k * n), pb >> 2);
+    if (keptA === null) {
+      settle(a);
+      heap.set(a.length === m * k ? a : a.subarray(0, m * k), pa >> 2);
+    }
+    if (kept === null) {
+      settle(b);
+      heap.set(b.length === k * n ? b : b.subarray(0, k * n), pb >> 2);
+    }
     const pA = keptA ?? pa;
     const pB = kept ?? pb;
     if (kind === "NN") wasm.matmulNN(pA, pB, pc, list, m, k, n);
@@ -248,15 +298,21 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
       heap.set(bias, pbias >> 2);
       wasm.addBias!(pc, pbias, m, n, relu ? 1 : 0);
     }
-    c.set(heap.subarray(pc >> 2, (pc >> 2) + m * n), at);
-    if (keptC !== null) keep(c, keptC);
+    if (keptC !== null && tensorResult) leave(c, keptC);
+    else {
+      c.set(heap.subarray(pc >> 2, (pc >> 2) + m * n), at);
+      if (keptC !== null) keep(c, keptC);
+    }
     return true;
   };
 
   /** C = op(A) . op(B) into a new array; a product too large for the memory is left to the reference loops. */
-  const product = (kind: "NN" | "NT" | "TN", a: Float32Array, b: Float32Array, m: number, k: number, n: number, stableB: boolean): Float32Array => {
+  const product = (kind: "NN" | "NT" | "TN", a: Float32Array, b: Float32Array, m: number, k: number, n: number, stableB: boolean, tensorResult: boolean): Float32Array => {
     const c = float32Uninitialized(m * n);
-    return run(kind, a, b, m, k, n, stableB, c, 0) ? c : (reference[`matmul${kind}`](a, b, m, k, n) as Float32Array);
+    if (run(kind, a, b, m, k, n, stableB, c, 0, null, false, tensorResult)) return c;
+    settle(a);
+    settle(b);
+    return reference[`matmul${kind}`](a, b, m, k, n) as Float32Array;
   };
 
   /**
@@ -266,9 +322,15 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
    * forward pass finds them. out may be p, or share p's memory (a donated parameter's buffer): the
    * old values are then gone, and so is p's resident copy.
    */
-  const sgdStep = (p: Float32Array, g: Float32Array, out: Float32Array, lr: number, decay: number): void => {
+  const sgdStep = (p: Float32Array, g: Float32Array, out: Float32Array, lr: number, decay: number, tensorResult = false): void => {
     const n = p.length;
-    if (wasm.sgdStep === undefined || g.length !== n || out.length !== n) return reference.sgdStepReference(p, g, out, lr, decay);
+    const inJs = (): void => {
+      settle(p);
+      settle(g);
+      forget(out); // out's values are changing (and a deferred copy into it would undo that)
+      reference.sgdStepReference(p, g, out, lr, decay);
+    };
+    if (wasm.sgdStep === undefined || g.length !== n || out.length !== n) return inJs();
     const slot = residentSlot(n);
     let free = scratch;
     const pp = lookup(p, n);
@@ -278,21 +340,30 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     const copyG = pg ?? free;
     if (pg === null) free = align(free + 4 * n);
     const pout = slot?.offset ?? free;
-    if (!reserve(slot === null ? free + 4 * n : free)) return reference.sgdStepReference(p, g, out, lr, decay);
-    if (pp === null) heap.set(p, copyP >> 2);
-    if (pg === null) heap.set(g, copyG >> 2);
+    if (!reserve(slot === null ? free + 4 * n : free)) return inJs();
+    if (pp === null) {
+      settle(p);
+      heap.set(p, copyP >> 2);
+    }
+    if (pg === null) {
+      settle(g);
+      heap.set(g, copyG >> 2);
+    }
     wasm.sgdStep(copyP, copyG, pout, n, lr, decay);
-    out.set(heap.subarray(pout >> 2, (pout >> 2) + n));
+    dropCopiesInto(out);
+    if (slot === null || !tensorResult) out.set(heap.subarray(pout >> 2, (pout >> 2) + n));
+    // p or g sharing out's memory are dead now: their copies (and any deferred copy out) are dropped.
     if (p.buffer === out.buffer) forget(p);
     if (g.buffer === out.buffer) forget(g);
-    keep(out, slot);
+    if (slot !== null && tensorResult) leave(out, slot);
+    else keep(out, slot);
   };
 
   /** linearNN: the product with the bias and relu applied in the memory, before the copy out. */
   const linearNN = (a: Float32Array, w: Float32Array, bias: Float32Array, m: number, k: number, n: number, relu: boolean): Float32Array => {
     const c = float32Uninitialized(m * n);
     if (wasm.addBias !== undefined && run("NN", a, w, m, k, n, true, c, 0, bias, relu)) return c;
-    const out = run("NN", a, w, m, k, n, true, c, 0) ? c : (reference.matmulNN(a, w, m, k, n) as Float32Array);
+    const out = run("NN", a, w, m, k, n, true, c, 0) ? c : (settle(a), settle(w), reference.matmulNN(a, w, m, k, n) as Float32Array);
     return addBiasInPlace(out, bias, relu) as Float32Array;
   };
 
@@ -301,9 +372,13 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     const src = scratch;
     const perRow = align(length) * 5; // the bytes, then their floats
     const fit = Math.floor((wasm.memory.buffer.byteLength - src - 16) / perRow);
-    if (wasm.unitFloats === undefined || length === 0 || fit < 1) return gatherUnitFloatsReference(bytes, rows, length, out);
+    if (wasm.unitFloats === undefined || length === 0 || fit < 1) {
+      forget(out);
+      return gatherUnitFloatsReference(bytes, rows, length, out);
+    }
     // The floats go straight into a room of the ring when out is to stay (in one block, whole).
     const room = stable && rows.length <= fit && out.length === rows.length * length ? residentSlot(out.length) : null;
+    dropCopiesInto(out);
     for (let r0 = 0; r0 < rows.length; r0 += fit) {
       const count = Math.min(fit, rows.length - r0);
       const n = count * length;
@@ -313,9 +388,10 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
         heap8.set(bytes.subarray(from, from + length), src + r * length);
       }
       wasm.unitFloats(src, dst, n);
-      out.set(heap.subarray(dst >> 2, (dst >> 2) + n), r0 * length);
+      if (room === null) out.set(heap.subarray(dst >> 2, (dst >> 2) + n), r0 * length);
     }
-    keep(out, room);
+    if (room !== null) leave(out, room);
+    else keep(out, null);
     return out;
   };
 
@@ -326,6 +402,8 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     const pout = align(py + 4 * size);
     const psums = align(pout + 4 * size);
     if (wasm.maskColumnSums === undefined || n === 0 || size % n !== 0 || y.length !== size || !reserve(psums + 4 * n)) return null;
+    settle(g);
+    settle(y);
     heap.set(g, pg >> 2);
     heap.set(y, py >> 2);
     wasm.maskColumnSums(pg, py, pout, psums, size / n, n, wantSums ? 1 : 0);
@@ -340,9 +418,9 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     maskPositive,
     linearNN,
     gatherUnitFloats,
-    matmulNN: (a, b, m, k, n, stableB = false) => product("NN", a, b, m, k, n, stableB),
-    matmulNT: (a, b, m, k, n, stableB = false) => product("NT", a, b, m, k, n, stableB),
-    matmulTN: (a, b, m, k, n, stableB = false) => product("TN", a, b, m, k, n, stableB),
+    matmulNN: (a, b, m, k, n, stableB = false, tensorResult = false) => product("NN", a, b, m, k, n, stableB, tensorResult),
+    matmulNT: (a, b, m, k, n, stableB = false, tensorResult = false) => product("NT", a, b, m, k, n, stableB, tensorResult),
+    matmulTN: (a, b, m, k, n, stableB = false, tensorResult = false) => product("TN", a, b, m, k, n, stableB, tensorResult),
   };
 };
 
