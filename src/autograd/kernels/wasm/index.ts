@@ -315,22 +315,24 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     return reference[`matmul${kind}`](a, b, m, k, n) as Float32Array;
   };
 
+  /** The plain loop, for what the module cannot do: on settled inputs, into an array no copy is owed. */
+  const sgdStepInJs = (p: Float32Array, g: Float32Array, out: Float32Array, lr: number, decay: number): void => {
+    settle(p);
+    settle(g);
+    forget(out); // out's values are changing (and a deferred copy into it would undo that)
+    reference.sgdStepReference(p, g, out, lr, decay);
+  };
+
   /**
    * Gradient descent on p with g, in float32 as the reference loop (../update.ts), into out. p and g
    * are read where they are resident (the weight from the forward pass, the gradient from
    * matmulTN); the new values are made in the resident area and kept there for out, so the next
    * forward pass finds them. out may be p, or share p's memory (a donated parameter's buffer): the
-   * old values are then gone, and so is p's resident copy.
+   * old values are then gone, and so is p's resident copy. tensorResult: out's copy out is deferred.
    */
   const sgdStep = (p: Float32Array, g: Float32Array, out: Float32Array, lr: number, decay: number, tensorResult = false): void => {
     const n = p.length;
-    const inJs = (): void => {
-      settle(p);
-      settle(g);
-      forget(out); // out's values are changing (and a deferred copy into it would undo that)
-      reference.sgdStepReference(p, g, out, lr, decay);
-    };
-    if (wasm.sgdStep === undefined || g.length !== n || out.length !== n) return inJs();
+    if (wasm.sgdStep === undefined || g.length !== n || out.length !== n) return sgdStepInJs(p, g, out, lr, decay);
     const slot = residentSlot(n);
     let free = scratch;
     const pp = lookup(p, n);
@@ -340,7 +342,7 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     const copyG = pg ?? free;
     if (pg === null) free = align(free + 4 * n);
     const pout = slot?.offset ?? free;
-    if (!reserve(slot === null ? free + 4 * n : free)) return inJs();
+    if (!reserve(slot === null ? free + 4 * n : free)) return sgdStepInJs(p, g, out, lr, decay);
     if (pp === null) {
       settle(p);
       heap.set(p, copyP >> 2);
