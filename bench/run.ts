@@ -17,7 +17,7 @@ import { argmax, random, valueAndGradAux, watch, type Tensor } from "../src/auto
 import { treeMap } from "../src/autograd/tree.ts";
 import { allExamples, batches, loadMnist, splitTrainValidation } from "../src/data/index.ts";
 import { mlp, sgd, softmaxCrossEntropy, type Params } from "../src/nn/index.ts";
-import { formatKernelRows, kernelBenchmarks, median, timePerCall } from "./kernels.ts";
+import { formatKeptBatch, formatKernelRows, keptBatchBenchmark, kernelBenchmarks, median, timePerCall } from "./kernels.ts";
 
 const { values: flags } = parseArgs({
   options: { "skip-train": { type: "boolean" }, "skip-numpy": { type: "boolean" }, epochs: { type: "string", default: "10" }, rounds: { type: "string", default: "3" } },
@@ -39,6 +39,7 @@ console.log();
 // ---- kernels ------------------------------------------------------------------------------------
 console.log("Matrix products at the MLP's shapes (batch 64), median per call:");
 console.log(formatKernelRows(kernelBenchmarks()));
+console.log(formatKeptBatch(keptBatchBenchmark()));
 console.log();
 
 // ---- data ---------------------------------------------------------------------------------------

@@ -288,6 +288,7 @@ describe("a batch gathered as tensor data", () => {
       memory: instance.memory,
       matmulNN: (a, ...rest) => { pointers.push(a); instance.matmulNN(a, ...rest); },
       matmulTN: (a, ...rest) => { pointers.push(a); instance.matmulTN(a, ...rest); },
+      columnLists: (a, ...rest) => { pointers.push(a); instance.columnLists!(a, ...rest); }, // lists of its pairs of columns, read by both products
     });
     const m = 64, k = 784, n = 128;
     const bytes = Uint8Array.from({ length: 100 * k }, (_, i) => (i % 3 === 0 ? (i * 7) % 256 : 0));
@@ -301,7 +302,8 @@ describe("a batch gathered as tensor data", () => {
       const x = kernels.gatherUnitFloats(bytes, rows, k, new Float32Array(m * k), stable);
       expectClose("matmulNN", kernels.matmulNN(x, w, m, k, n, true), want, w, m, k, n);
       expectClose("matmulTN", kernels.matmulTN(x, g, k, m, n), want, g, k, m, n);
-      expect(pointers.map(inRing)).toEqual([stable, stable]); // kept: read in place; else copied in after the ring
+      // Kept: read in place, once, for lists that both products use; else copied in after the ring, for each.
+      expect(pointers.map(inRing)).toEqual(stable ? [true] : [false, false]);
     }
   });
 
@@ -316,6 +318,74 @@ describe("a batch gathered as tensor data", () => {
       expectClose("matmulNN", simd!.matmulNN(x, w, m, k, n, true), gatherUnitFloatsReference(bytes, rows, k, new Float32Array(m * k)), w, m, k, n);
       expect(Array.from(new Tensor(x, [m, k]).data)).toEqual(Array.from(gatherUnitFloatsReference(bytes, rows, k, new Float32Array(m * k))));
     }
+  });
+});
+
+describe("products of a kept batch by pairs of its columns (lists shared by the forward product and the weight gradient)", () => {
+  /** A fresh instance with a spy on which of the module's products run. */
+  const spied = () => {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(kernelsWasm)), {}).exports as unknown as Record<string, (...args: number[]) => void>;
+    const calls: string[] = [];
+    const spy = (name: string) => (...args: number[]) => {
+      calls.push(name);
+      instance[name]!(...args);
+    };
+    const names = ["matmulNN", "matmulTN", "columnLists", "matmulNNLists", "matmulTNLists"];
+    const kernels = bindKernels({ ...instance, memory: instance.memory, ...Object.fromEntries(names.map((name) => [name, spy(name)])) } as unknown as KernelExports);
+    return { kernels, calls };
+  };
+  const bitsDiffer = (got: Float32Array, want: Float32Array) => got.length !== want.length || got.some((v, i) => !Object.is(v, want[i]));
+
+  it("give matmulNN's and matmulTN's bits (bias and relu too), for any rows, even widths, any columns, zeros or not", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(2, 3, 5, 8, 17, 64),
+        fc.constantFrom(2, 4, 6, 18, 64, 130),
+        fc.constantFrom(1, 2, 3, 4, 5, 15, 16, 17, 33),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.nat(1000),
+        (m, k, n, density, seed) => {
+          const bytes = Uint8Array.from({ length: 70 * k }, (_, i) => (Math.abs(Math.sin(seed + i * 12.9898)) < density ? 1 + ((i * 37 + seed) % 255) : 0));
+          const rows = Array.from({ length: m }, (_, r) => (seed + r * 11) % 70);
+          const w = Float32Array.from({ length: k * n }, (_, i) => Math.sin(seed + i * 0.7));
+          const bias = Float32Array.from({ length: n }, (_, i) => Math.cos(i) / 4);
+          const g = Float32Array.from({ length: m * n }, (_, i) => (i % 3 === 0 ? 0 : Math.cos(seed + i)));
+          const { kernels, calls } = spied();
+          const plain = loadSimdKernels()!; // the same products on a batch that is not kept: by pairs of rows
+          const x = kernels.gatherUnitFloats(bytes, rows, k, new Float32Array(m * k), true);
+          const xPlain = plain.gatherUnitFloats(bytes, rows, k, new Float32Array(m * k), false);
+          if (bitsDiffer(kernels.linearNN(x, w, bias, m, k, n, true), plain.linearNN(xPlain, w, bias, m, k, n, true))) expect.fail(`linearNN ${m}x${k}x${n}`);
+          if (bitsDiffer(kernels.matmulTN(x, g, k, m, n), plain.matmulTN(xPlain, g, k, m, n))) expect.fail(`matmulTN ${k}x${m}x${n}`);
+          if (bitsDiffer(kernels.matmulNN(x, w, m, k, n, true), plain.matmulNN(xPlain, w, m, k, n, true))) expect.fail(`matmulNN ${m}x${k}x${n}`);
+          // The lists made once, for a kept batch (arrays under 256 floats are copied in each time instead).
+          expect(calls).toEqual(m * k >= 256 ? ["columnLists", "matmulNNLists", "matmulTNLists", "matmulNNLists"] : ["matmulNN", "matmulTN", "matmulNN"]);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it("are used only for the batch they describe: not after it is gathered into again, nor for a gradient of another width, nor for odd widths", () => {
+    const m = 8, k = 32, n = 16;
+    const bytes = Uint8Array.from({ length: 20 * k }, (_, i) => (i % 4 === 0 ? 0 : (i * 29) % 256));
+    const w = Float32Array.from({ length: k * n }, (_, i) => Math.sin(i));
+    const g = Float32Array.from({ length: m * n }, (_, i) => Math.cos(i));
+    const g2 = Float32Array.from({ length: m * 2 * n }, (_, i) => Math.cos(i));
+    const { kernels, calls } = spied();
+    const x = kernels.gatherUnitFloats(bytes, [0, 1, 2, 3, 4, 5, 6, 7], k, new Float32Array(m * k), true);
+    kernels.matmulNN(x, w, m, k, n, true);
+    kernels.gatherUnitFloats(bytes, [19, 18, 17, 16, 15, 14, 13, 12], k, x, true); // new values, same array
+    const want = gatherUnitFloatsReference(bytes, [19, 18, 17, 16, 15, 14, 13, 12], k, new Float32Array(m * k));
+    expectClose("matmulTN", kernels.matmulTN(x, g, k, m, n), want, g, k, m, n);
+    expectClose("matmulTN", kernels.matmulTN(x, g2, k, m, 2 * n), want, g2, k, m, 2 * n);
+    expectClose("matmulNN", kernels.matmulNN(x, w, m, k, n, true), want, w, m, k, n); // new lists for the new values
+    expectClose("matmulTN", kernels.matmulTN(x, g2, k, m, 2 * n), want, g2, k, m, 2 * n); // lists of rows n wide: not for G 2n wide
+    expectClose("matmulTN", kernels.matmulTN(x, g, k, m, n), want, g, k, m, n);
+    expect(calls).toEqual(["columnLists", "matmulNNLists", "matmulTN", "matmulTN", "columnLists", "matmulNNLists", "matmulTN", "matmulTNLists"]);
+    calls.length = 0;
+    const odd = kernels.gatherUnitFloats(bytes, [0, 1, 2, 3, 4, 5, 6, 7], k - 1, new Float32Array(m * (k - 1)), true);
+    kernels.matmulNN(odd, w, m, k - 1, n, true);
+    expect(calls).toEqual(["matmulNN"]);
   });
 });
 

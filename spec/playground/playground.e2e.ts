@@ -84,6 +84,10 @@ afterAll(async () => {
 }, 30_000);
 
 describe("the playground, in Chromium", () => {
+  it("runs its matrix products on the WebAssembly SIMD kernels on the page too", async () => {
+    await expect.poll(() => page.locator("#kernels").textContent()).toBe("Matrix products: WebAssembly SIMD kernels.");
+  });
+
   it("loads the model train.ts wrote through the file input, with the same loader as predict.ts", async () => {
     await page.setInputFiles("#model-file", modelPath);
     await expect.poll(() => page.locator("#model-status").textContent()).toContain("Loaded m.safetensors: [784, 128, 64, 10] ReLU");

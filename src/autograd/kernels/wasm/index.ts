@@ -1,8 +1,9 @@
 // The float32 matrix products compiled from ./assembly/matmul.ts to WebAssembly SIMD (f32x4).
 //
-// The module is loaded synchronously from bytes held in a generated TypeScript module, so the same
-// code runs in Node, in a browser page and in a Web Worker, with no file to fetch. (The module is
-// under 4 KB: browsers refuse synchronous compilation of larger modules on a page's main thread.)
+// The module is loaded from bytes held in a generated TypeScript module, so the same code runs in
+// Node, in a browser page and in a Web Worker, with no file to fetch: synchronously, or, on a page
+// of a browser that refuses to compile a module over 4 KB synchronously on its main thread (Chrome
+// did until its limit went up to 8 MB), asynchronously (see simdReady).
 // It has its own linear memory: each call copies the operands in, runs, and copies the product out
 // into a new Float32Array, since tensors are immutable and never live in that memory. Savings on
 // those copies: a right operand that the caller marks stable (tensor data, never written after
@@ -33,6 +34,9 @@ export interface KernelExports {
   addBias?(c: number, bias: number, m: number, n: number, relu: number): void;
   unitFloats?(src: number, dst: number, n: number): void;
   maskColumnSums?(g: number, y: number, out: number, sums: number, m: number, n: number, wantSums: number): void;
+  columnLists?(a: number, lists: number, counts: number, m: number, k: number, rowBytes: number): void;
+  matmulNNLists?(lists: number, counts: number, b: number, c: number, m: number, k: number, n: number): void;
+  matmulTNLists?(lists: number, counts: number, b: number, c: number, m: number, n: number): void;
 }
 
 /**
@@ -94,6 +98,12 @@ const MIN_BLOCK_ROWS = 64;
  * making a round trip through main memory (evaluating the 10,000 test images: ~15% faster).
  */
 const BLOCK_BYTES = 2 << 20;
+/**
+ * Room for the lists of a layer's input by pairs of columns (assembly: columnLists), made by its
+ * forward product and read again by its weight gradient: 8 bytes per element of the input (a
+ * 64 x 784 batch at worst, every pixel nonzero, takes 401,408), and its counts.
+ */
+const LISTS_BYTES = 512 << 10;
 
 /** Wrap an instance's exports as kernels over Float32Arrays. */
 export const bindKernels = (wasm: KernelExports): SimdKernels => {
@@ -147,7 +157,11 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
    */
   const residentBytes = Math.floor(wasm.memory.buffer.byteLength / 64) * 16;
   let ringAt = RESIDENT;
-  const scratch = align(RESIDENT + residentBytes);
+  // The column lists of the last kept left operand of a forward product (a batch), after the ring.
+  const listsAt = align(RESIDENT + residentBytes);
+  const scratch = listsAt + LISTS_BYTES;
+  /** Which operand the lists describe: valid while that array keeps the same room of the ring. */
+  let lists: { readonly a: Float32Array; readonly room: Room; readonly m: number; readonly k: number; readonly rowBytes: number } | null = null;
 
   /** The byte offset of `array` (size floats) in the memory, if it is there. */
   const lookup = (array: Float32Array, size: number): number | null => {
@@ -291,8 +305,19 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     }
     const pA = keptA ?? pa;
     const pB = kept ?? pb;
-    if (kind === "NN") wasm.matmulNN(pA, pB, pc, list, m, k, n);
-    else if (kind === "TN") wasm.matmulTN(pA, pB, pc, list, m, k, n);
+    if (kind === "NN" && keptA !== null && byColumns(a, m, k, n)) {
+      // A kept batch (a layer's input): its lists by pairs of columns serve this product and its
+      // weight gradient next. Same bits as matmulNN.
+      const room = resident.get(a)!;
+      if (lists === null || lists.a !== a || lists.room !== room || lists.rowBytes !== 4 * n) {
+        wasm.columnLists!(pA, listsAt, listsAt + 8 * m * k, m, k, 4 * n);
+        lists = { a, room, m, k, rowBytes: 4 * n };
+      }
+      wasm.matmulNNLists!(listsAt, listsAt + 8 * m * k, pB, pc, m, k, n);
+    } else if (kind === "NN") wasm.matmulNN(pA, pB, pc, list, m, k, n);
+    else if (kind === "TN" && keptA !== null && lists !== null && lists.a === a && lists.room === resident.get(a) && lists.room.valid && lists.m === k && lists.k === m && lists.rowBytes === 4 * n) {
+      wasm.matmulTNLists!(listsAt, listsAt + 8 * k * m, pB, pc, m, n);
+    } else if (kind === "TN") wasm.matmulTN(pA, pB, pc, list, m, k, n);
     else wasm.matmulNT(pA, pB, pc, list, bt, m, k, n);
     if (bias !== null) {
       heap.set(bias, pbias >> 2);
@@ -305,6 +330,15 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     }
     return true;
   };
+
+  /**
+   * Whether a product of A [m, k] (kept in the ring) goes by pairs of A's columns: the module has
+   * those kernels, k is even, and the lists fit their room. (For a batch of images, adjacent pixels
+   * are mostly ink together, so the pairs waste less than pairs of rows: 1.17 entries per nonzero
+   * against 1.53 on MNIST, and the weight gradient reuses the lists.)
+   */
+  const byColumns = (a: Float32Array, m: number, k: number, n: number): boolean =>
+    wasm.matmulNNLists !== undefined && k % 2 === 0 && m >= 2 && n > 0 && 8 * m * k + 2 * k <= LISTS_BYTES && a.length === m * k;
 
   /** C = op(A) . op(B) into a new array; a product too large for the memory is left to the reference loops. */
   const product = (kind: "NN" | "NT" | "TN", a: Float32Array, b: Float32Array, m: number, k: number, n: number, stableB: boolean, tensorResult: boolean): Float32Array => {
@@ -449,5 +483,26 @@ export const loadSimdKernels = (bytes: Uint8Array<ArrayBuffer> = decodeBase64(ke
   return bindKernels(instance.exports as unknown as KernelExports);
 };
 
-/** The SIMD kernels of this process, or null if they cannot run here. */
-export const simd: SimdKernels | null = loadSimdKernels();
+/**
+ * The SIMD kernels of this process, or null if they cannot run here (or, on a browser page, not
+ * yet: see simdReady). Callers read it at each call, so they see the kernels once they are in place.
+ */
+export let simd: SimdKernels | null = loadSimdKernels();
+
+/** loadSimdKernels, compiling asynchronously (as a page's main thread must where synchronous compiles are limited to 4 KB). */
+export const loadSimdKernelsAsync = async (bytes: Uint8Array<ArrayBuffer> = decodeBase64(kernelsWasm)): Promise<SimdKernels | null> => {
+  if (typeof WebAssembly !== "object") return null;
+  try {
+    const { instance } = await WebAssembly.instantiate(bytes, {});
+    return bindKernels(instance.exports as unknown as KernelExports);
+  } catch {
+    return null; // this engine lacks SIMD
+  }
+};
+
+/**
+ * The kernels once they are in place: at once where the module compiled synchronously (Node, a Web
+ * Worker, current browsers' pages). On a page whose browser limits synchronous compiles to 4 KB, it
+ * compiles asynchronously, and until then the plain loops run.
+ */
+export const simdReady: Promise<SimdKernels | null> = simd !== null ? Promise.resolve(simd) : loadSimdKernelsAsync().then((kernels) => (simd = kernels));
