@@ -308,16 +308,14 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     if (kind === "NN" && keptA !== null && byColumns(a, m, k, n)) {
       // A kept batch (a layer's input): its lists by pairs of columns serve this product and its
       // weight gradient next. Same bits as matmulNN.
-      const room = resident.get(a)!;
-      if (lists === null || lists.a !== a || lists.room !== room || lists.rowBytes !== 4 * n) {
+      if (!haveLists(a, m, k, n)) {
         wasm.columnLists!(pA, listsAt, listsAt + 8 * m * k, m, k, 4 * n);
-        lists = { a, room, m, k, rowBytes: 4 * n };
+        lists = { a, room: resident.get(a)!, m, k, rowBytes: 4 * n };
       }
       wasm.matmulNNLists!(listsAt, listsAt + 8 * m * k, pB, pc, m, k, n);
     } else if (kind === "NN") wasm.matmulNN(pA, pB, pc, list, m, k, n);
-    else if (kind === "TN" && keptA !== null && lists !== null && lists.a === a && lists.room === resident.get(a) && lists.room.valid && lists.m === k && lists.k === m && lists.rowBytes === 4 * n) {
-      wasm.matmulTNLists!(listsAt, listsAt + 8 * k * m, pB, pc, m, n);
-    } else if (kind === "TN") wasm.matmulTN(pA, pB, pc, list, m, k, n);
+    else if (kind === "TN" && keptA !== null && haveLists(a, k, m, n)) wasm.matmulTNLists!(listsAt, listsAt + 8 * k * m, pB, pc, m, n);
+    else if (kind === "TN") wasm.matmulTN(pA, pB, pc, list, m, k, n);
     else wasm.matmulNT(pA, pB, pc, list, bt, m, k, n);
     if (bias !== null) {
       heap.set(bias, pbias >> 2);
@@ -339,6 +337,10 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
    */
   const byColumns = (a: Float32Array, m: number, k: number, n: number): boolean =>
     wasm.matmulNNLists !== undefined && k % 2 === 0 && m >= 2 && n > 0 && 8 * m * k + 2 * k <= LISTS_BYTES && a.length === m * k;
+
+  /** True if the lists in their room are a's (A [m, k], in the same room of the ring since), for rows 4n bytes long. */
+  const haveLists = (a: Float32Array, m: number, k: number, n: number): boolean =>
+    lists !== null && lists.a === a && lists.room === resident.get(a) && lists.room.valid && lists.m === m && lists.k === k && lists.rowBytes === 4 * n;
 
   /** C = op(A) . op(B) into a new array; a product too large for the memory is left to the reference loops. */
   const product = (kind: "NN" | "NT" | "TN", a: Float32Array, b: Float32Array, m: number, k: number, n: number, stableB: boolean, tensorResult: boolean): Float32Array => {
