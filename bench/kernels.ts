@@ -98,7 +98,9 @@ export const kernelBenchmarks = ({ rounds = 7, roundMs = 40 }: KernelBenchOption
     const { reference: slow, fast } = kernels[kind];
     const flops = 2 * m * k * n;
     const referenceMs = timePerCall(() => slow(a, b, m, k, n), rounds, roundMs);
-    const fastMs = timePerCall(() => fast(a, b, m, k, n), rounds, roundMs);
+    // The fast kernel's result goes back to the free-list, as training's results do: otherwise each
+    // call would time a fresh array's page faults (0.4 MB for dW of layer 1) more than the product.
+    const fastMs = timePerCall(() => giveBack(fast(a, b, m, k, n) as Float32Array), rounds, roundMs);
     rows.push({
       product, kind, inputs, m, k, n, referenceMs, fastMs,
       referenceGflops: flops / referenceMs / 1e6,
