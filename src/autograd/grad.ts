@@ -54,13 +54,17 @@ export const backward = (out: Tensor, inputs: readonly Tensor[], seed: Tensor): 
   // (vjps may pass a cotangent on as it is, e.g. add's, or reshaped) and it was made in this pass.
   const made = new WeakSet<Float32Array>();
   const holders = new Map<ArrayBufferLike, number>();
-  const hold = (c: Tensor) => holders.set(dataOf(c).buffer, (holders.get(dataOf(c).buffer) ?? 0) + 1);
+  const hold = (c: Tensor) => {
+    const buffer = dataOf(c).buffer;
+    holders.set(buffer, (holders.get(buffer) ?? 0) + 1);
+  };
   const letGo = (c: Tensor) => {
-    const left = holders.get(dataOf(c).buffer)! - 1;
-    if (left > 0) holders.set(dataOf(c).buffer, left);
+    const data = dataOf(c);
+    const left = holders.get(data.buffer)! - 1;
+    if (left > 0) holders.set(data.buffer, left);
     else {
-      holders.delete(dataOf(c).buffer);
-      if (made.has(dataOf(c) as Float32Array)) recycle(c);
+      holders.delete(data.buffer);
+      if (made.has(data as Float32Array)) recycle(c);
     }
   };
   hold(seed);

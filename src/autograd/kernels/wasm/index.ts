@@ -243,6 +243,12 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     },
   };
 
+  /** Copy the first `size` floats of `array` in at byte offset `at`, its values settled first. */
+  const copyIn = (array: Float32Array, size: number, at: number): void => {
+    settle(array);
+    heap.set(array.length === size ? array : array.subarray(0, size), at >> 2);
+  };
+
   /** The byte offset of b (size floats) in the memory, copying it in if it is not there; null if it cannot stay. */
   const residentOffset = (b: Float32Array, size: number): number | null => {
     const hit = lookup(b, size);
@@ -270,7 +276,7 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     const keptC = kind === "TN" && at === 0 && c.length === m * n ? residentSlot(m * n) : null;
     const kept = stableB && b.length === k * n ? residentOffset(b, k * n) : null;
     // A left operand kept resident (a batch's pixels) is read where it is; looked up last, as taking room may drop it.
-    const keptA = a.length === m * k ? lookup(a, m * k) : null;
+    const keptA = lookup(a, m * k);
     const list = scratch;
     const pa = align(list + 16 * k);
     const fixed = 4 * (kept === null ? k * n : 0) + (kind === "NT" ? 4 * k * n : 0) + (bias === null ? 0 : 4 * n) + 64; // B, B^T, bias, alignment
@@ -295,17 +301,11 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     const pbias = align(bt + (kind === "NT" ? 4 * k * n : 0)); // the bias, when there is one
     // 16 bytes to spare: the kernels' last 1 to 3 columns read up to 12 bytes past the end of B.
     if (!reserve(pbias + (bias === null ? 0 : 4 * n) + 16)) return false;
-    if (keptA === null) {
-      settle(a);
-      heap.set(a.length === m * k ? a : a.subarray(0, m * k), pa >> 2);
-    }
-    if (kept === null) {
-      settle(b);
-      heap.set(b.length === k * n ? b : b.subarray(0, k * n), pb >> 2);
-    }
+    if (keptA === null) copyIn(a, m * k, pa);
+    if (kept === null) copyIn(b, k * n, pb);
     const pA = keptA ?? pa;
     const pB = kept ?? pb;
-    if (kind === "NN" && keptA !== null && byColumns(a, m, k, n)) {
+    if (kind === "NN" && keptA !== null && byColumns(m, k, n)) {
       // A kept batch (a layer's input): its lists by pairs of columns serve this product and its
       // weight gradient next. Same bits as matmulNN.
       if (!haveLists(a, m, k, n)) {
@@ -335,8 +335,8 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
    * are mostly ink together, so the pairs waste less than pairs of rows: 1.17 entries per nonzero
    * against 1.53 on MNIST, and the weight gradient reuses the lists.)
    */
-  const byColumns = (a: Float32Array, m: number, k: number, n: number): boolean =>
-    wasm.matmulNNLists !== undefined && k % 2 === 0 && m >= 2 && n > 0 && 8 * m * k + 2 * k <= LISTS_BYTES && a.length === m * k;
+  const byColumns = (m: number, k: number, n: number): boolean =>
+    wasm.matmulNNLists !== undefined && k % 2 === 0 && m >= 2 && n > 0 && 8 * m * k + 2 * k <= LISTS_BYTES;
 
   /** True if the lists in their room are a's (A [m, k], in the same room of the ring since), for rows 4n bytes long. */
   const haveLists = (a: Float32Array, m: number, k: number, n: number): boolean =>
@@ -379,14 +379,8 @@ export const bindKernels = (wasm: KernelExports): SimdKernels => {
     if (pg === null) free = align(free + 4 * n);
     const pout = slot?.offset ?? free;
     if (!reserve(slot === null ? free + 4 * n : free)) return sgdStepInJs(p, g, out, lr, decay);
-    if (pp === null) {
-      settle(p);
-      heap.set(p, copyP >> 2);
-    }
-    if (pg === null) {
-      settle(g);
-      heap.set(g, copyG >> 2);
-    }
+    if (pp === null) copyIn(p, n, copyP);
+    if (pg === null) copyIn(g, n, copyG);
     wasm.sgdStep(copyP, copyG, pout, n, lr, decay);
     dropCopiesInto(out);
     if (slot === null || !tensorResult) out.set(heap.subarray(pout >> 2, (pout >> 2) + n));
