@@ -151,12 +151,12 @@ describe("predict.ts with a model it cannot use", () => {
   });
 });
 
-describe("predict.ts command-line mistakes (exit 2, with the usage)", () => {
+describe("predict.ts command-line mistakes (exit 2, with a pointer to --help)", () => {
   it("no picture, an empty folder, or a bad --max-pixels", () => {
     const none = runApp("predict.ts", ["--model", model]);
     expect(none.status).toBe(2);
     expect(none.stderr).toContain("--image: no picture given");
-    expect(none.stderr).toContain("Usage: tsx src/apps/predict.ts");
+    expect(none.stderr).toContain("Run `tsx src/apps/predict.ts --help` to see every flag.");
     const emptyFolder = join(dir, "empty");
     mkdirSync(emptyFolder);
     const empty = runApp("predict.ts", ["--model", model, "--image", emptyFolder]);

@@ -33,12 +33,18 @@ describe("train.ts, run on 3,000 real MNIST examples for 2 epochs", () => {
     expect(run.stdout).toContain("optimizer sgd, learning rate 0.1 (constant), batch size 64, epochs 2");
   });
 
-  it("prints one line per epoch with loss, train, validation and test accuracy, and time", () => {
+  it("prints a table with one line per epoch (training and validation loss, training, validation and test accuracy, time), within 80 columns", () => {
     const lines = run.stdout.split("\n").filter((l) => l.startsWith("Epoch"));
-    expect(lines).toHaveLength(2);
-    for (const line of lines) expect(line).toMatch(/^Epoch +\d\/2 \| Train Loss \d\.\d{4} \| Train Acc \d+\.\d% \| Val Acc \d+\.\d% \| Test Acc \d+\.\d% \| \d+\.\ds$/);
-    const losses = lines.map((l) => Number(/Train Loss (\S+)/.exec(l)![1]));
-    expect(losses[1]).toBeLessThan(losses[0]!); // it learns
+    expect(lines[0]).toMatch(/^Epoch +train loss +val loss +train acc +val acc +test acc +time$/);
+    expect(lines.slice(1)).toHaveLength(2);
+    for (const line of lines) {
+      expect(line.length).toBeLessThanOrEqual(80);
+      expect(line.length).toBe(lines[0]!.length); // the columns line up under the header
+    }
+    for (const line of lines.slice(1)) expect(line).toMatch(/^Epoch +\d\/2 +\d\.\d{4} +\d\.\d{4} +\d+\.\d% +\d+\.\d% +\d+\.\d% +\d+\.\ds$/);
+    const losses = lines.slice(1).map((l) => l.trim().split(/\s+/).slice(2, 4).map(Number));
+    expect(losses[1]![0]).toBeLessThan(losses[0]![0]!); // it learns
+    expect(losses[1]![1]).toBeLessThan(losses[0]![1]!); // and the validation loss falls too
   });
 
   it("reports the final test accuracy with its count and a 10x10 confusion matrix that sums to 10,000", () => {
@@ -68,15 +74,28 @@ describe("train.ts, run on 3,000 real MNIST examples for 2 epochs", () => {
     const ckpt = checkpointFromBytes(readFileSync(join(dir, "quick.ckpt.safetensors")), "ckpt");
     expect((ckpt.info.position as { epoch: number }).epoch).toBe(2);
     const html = readFileSync(join(dir, "quick-report.html"), "utf8");
-    expect(html).toContain("<svg");
+    expect(html.match(/<svg/g)).toHaveLength(3); // loss, accuracy, confusion matrix
     expect(html).toContain("Confusion matrix");
-    expect(html.match(/<polyline/g)?.length).toBeGreaterThanOrEqual(4); // loss + three accuracy curves
+    expect(html.match(/<polyline/g)).toHaveLength(5); // training and validation loss; training, validation and test accuracy
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]); // nothing half-written left behind
+  });
+
+  it("the report reads on a phone, lists every hyperparameter with the seed, and the validation loss it printed", () => {
+    const html = readFileSync(join(dir, "quick-report.html"), "utf8");
+    expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    const settings = Object.fromEntries([...html.matchAll(/<tr><th scope="row">([^<]+)<\/th><td>([^<]*)<\/td><\/tr>/g)].map((m) => [m[1], m[2]]));
+    expect(settings).toMatchObject({
+      architecture: "[784, 128, 64, 10]", activation: "relu", optimizer: "sgd", "learning rate": "0.1", schedule: "constant",
+      "batch size": "64", epochs: "2", dropout: "0", seed: "7", "training examples": "the first 3,000",
+    });
+    expect(settings["validation split"]).toBe("0.1 (300 held out, 2,700 trained on)");
+    const printed = run.stdout.split("\n").filter((l) => /^Epoch +\d/.test(l)).map((l) => l.trim().split(/\s+/)[3]);
+    for (const loss of printed) expect(html).toContain(`<td>${loss}</td>`);
   });
 
   it("gives the same per-epoch losses, bit for bit, for the same seed and flags", () => {
     const again = runApp("train.ts", [...quick, "--out", join(dir, "again.safetensors")]);
-    const losses = (r: AppResult) => r.stdout.split("\n").filter((l) => l.startsWith("Epoch")).map((l) => /Train Loss (\S+)/.exec(l)![1]);
+    const losses = (r: AppResult) => r.stdout.split("\n").filter((l) => /^Epoch +\d/.test(l)).map((l) => l.trim().split(/\s+/).slice(2, 4).join(" "));
     expect(losses(again)).toEqual(losses(run));
     expect(readFileSync(join(dir, "again.safetensors")).equals(readFileSync(out))).toBe(true);
   });
@@ -90,6 +109,11 @@ describe("train.ts --json", () => {
     expect(objects.map((o) => o.type)).toEqual(["epoch", "epoch", "final"]);
     expect(objects[0].epoch).toBe(1);
     expect(objects[0].trainLoss).toBeGreaterThan(0);
+    // The validation set's mean cross-entropy after each epoch, beside the training loss.
+    for (const epoch of objects.slice(0, 2)) {
+      expect(epoch.validationLoss).toBeGreaterThan(0);
+      expect(epoch.validationLoss).toBeLessThan(Math.log(10) * 2); // a trained network is no worse than twice chance
+    }
     expect(objects[2].total).toBe(10000);
     expect(objects[2].confusionMatrix).toHaveLength(10);
   });
@@ -160,14 +184,19 @@ describe("train.ts refuses bad flags before doing any work, with exit code 2", (
     [["--dropout", "1"], /--dropout: "1" is not accepted/],
     [["--batch-size", "2.5"], /--batch-size: "2.5" is not accepted/],
     [["--schedule", "linear"], /--schedule: "linear" is not accepted: expected one of constant, step, exp, cosine/],
-    [["--bogus"], /Unknown option '--bogus'/],
+    [["--bogus"], /unknown flag --bogus\n/],
+    [["--ephocs", "3"], /^error: unknown flag --ephocs \(did you mean --epochs\?\)\n/],
+    [["--batchsize=32"], /unknown flag --batchsize \(did you mean --batch-size\?\)/],
+    [["--epochs"], /--epochs/],
   ];
   for (const [args, message] of cases) {
     it(`refuses ${args.join(" ")}`, () => {
       const r = runApp("train.ts", args);
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(message);
-      expect(r.stderr).toContain("Usage: tsx src/apps/train.ts");
+      // The message and one line pointing to --help, not the whole usage.
+      expect(r.stderr.trim().split("\n")).toHaveLength(2);
+      expect(r.stderr).toContain("Run `tsx src/apps/train.ts --help` to see every flag.");
       expect(r.stdout).toBe("");
     });
   }
@@ -179,6 +208,14 @@ describe("train.ts refuses bad flags before doing any work, with exit code 2", (
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toContain("(default: 10)");
+    expect(r.stdout).toContain("--version");
+  });
+
+  it("prints its version with --version and exits 0", () => {
+    const r = runApp("train.ts", ["--version"]);
+    expect(r.status).toBe(0);
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+    expect(r.stdout).toBe(`train.ts (${pkg.name} ${pkg.version}), Node ${process.version}\n`);
   });
 
   it("names the directory and what to do when --data holds no MNIST files", () => {

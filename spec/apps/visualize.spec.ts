@@ -155,7 +155,7 @@ describe("visualize.ts refusing what it cannot use", () => {
     const r = runApp("visualize.ts", ["--steps", "-5"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--steps: "-5" is not accepted: expected an integer from 0 to 100000');
-    expect(r.stderr).toContain("Usage: tsx src/apps/visualize.ts");
+    expect(r.stderr).toContain("Run `tsx src/apps/visualize.ts --help` to see every flag.");
     const l2 = runApp("visualize.ts", ["--l2", "lots"]);
     expect(l2.status).toBe(2);
     expect(l2.stderr).toContain('--l2: "lots" is not accepted');

@@ -1,6 +1,7 @@
 // Small helpers shared by the command-line apps: validated flags, usage errors, number formats,
 // and a progress line on stderr. No maths here.
 
+import { readFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** A bad command line: printed with the usage hint, exit code 2, before any work is done. */
@@ -18,9 +19,14 @@ export interface FlagSpec {
   readonly value?: string;
 }
 
+/** The flags every app accepts besides its own. */
+const COMMON_FLAGS: Record<string, FlagSpec> = {
+  version: { type: "boolean", help: "print the version and exit" },
+};
+
 export const usage = (program: string, summary: string, flags: Record<string, FlagSpec>): string => {
   const lines = [`Usage: tsx src/apps/${program} [flags]`, "", summary, "", "Flags:"];
-  for (const [name, f] of Object.entries(flags)) {
+  for (const [name, f] of Object.entries({ ...flags, ...COMMON_FLAGS })) {
     const form = f.type === "boolean" ? `--${name}` : `--${name} ${f.value ?? "VALUE"}`;
     const def = f.default !== undefined && f.type !== "boolean" ? ` (default: ${f.default})` : "";
     lines.push(form.length > 26 ? `  ${form}\n  ${"".padEnd(26)} ${f.help}${def}` : `  ${form.padEnd(26)} ${f.help}${def}`);
@@ -28,22 +34,59 @@ export const usage = (program: string, summary: string, flags: Record<string, Fl
   return lines.join("\n");
 };
 
+/** Edit distance (insertions, deletions, substitutions, and swaps of neighbours) between two flag names. */
+const editDistance = (a: string, b: string): number => {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+};
+
+/** The known flag a mistyped one most likely meant: within two edits (one for short names), or one it begins. */
+export const closestFlag = (name: string, known: readonly string[]): string | null => {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const distance = editDistance(name, k);
+    if (distance < bestDistance) [best, bestDistance] = [k, distance];
+  }
+  if (best !== null && bestDistance <= (name.length <= 4 ? 1 : 2)) return best;
+  return known.find((k) => name.length >= 3 && k.startsWith(name)) ?? null;
+};
+
 /** Parse argv with node:util parseArgs; unknown flags and missing values become UsageErrors. */
-export const parseFlags = (argv: string[], flags: Record<string, FlagSpec>, allowPositionals = false) => {
+export const parseFlags = (argv: string[], appFlags: Record<string, FlagSpec>, allowPositionals = false) => {
+  const flags = { ...appFlags, ...COMMON_FLAGS };
   const options: ParseArgsConfig["options"] = {};
+  const shorts = new Set<string>();
   for (const [name, f] of Object.entries(flags)) {
     options[name] = { type: f.type, ...(f.short && { short: f.short }), ...(f.multiple && { multiple: true }) };
+    if (f.short) shorts.add(f.short);
   }
   // parseArgs reads "--epochs -1" as a flag without a value; join negative numbers to their flag so
   // the value is checked (and refused with a clear message) like any other.
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const name = argv[i]!.startsWith("--") ? argv[i]!.slice(2) : null;
+    const arg = argv[i]!;
+    if (arg === "--") {
+      args.push(...argv.slice(i));
+      break;
+    }
+    const name = arg.startsWith("--") ? arg.slice(2).split("=")[0]! : null;
+    if (name !== null && !Object.hasOwn(flags, name)) {
+      const guess = closestFlag(name, Object.keys(flags));
+      throw new UsageError(`unknown flag --${name}${guess === null ? "" : ` (did you mean --${guess}?)`}`);
+    }
+    if (name === null && /^-[^-\d.]/.test(arg) && !shorts.has(arg[1]!)) throw new UsageError(`unknown flag ${arg}`);
     const next = argv[i + 1];
-    if (name !== null && flags[name]?.type === "string" && next !== undefined && /^-[\d.]/.test(next)) {
+    if (name !== null && !arg.includes("=") && flags[name]?.type === "string" && next !== undefined && /^-[\d.]/.test(next)) {
       args.push(`--${name}=${next}`);
       i++;
-    } else args.push(argv[i]!);
+    } else args.push(arg);
   }
   try {
     return parseArgs({ args, options, strict: true, allowPositionals });
@@ -97,9 +140,43 @@ export const intListFlag = (flag: string, raw: string): number[] => {
 export const grouped = (n: number): string => n.toLocaleString("en-US");
 export const percent = (x: number, digits = 1): string => `${(100 * x).toFixed(digits)}%`;
 
+/** The version line `--version` prints: the project's name and version, the app, and Node's version. */
+export const versionLine = (program: string): string => {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { name: string; version: string };
+  return `${program} (${pkg.name} ${pkg.version}), Node ${process.version}`;
+};
+
+/** Seconds as "42s", "3m05s" or "1h02m" (an ETA: whole seconds are precise enough). */
+export const duration = (seconds: number): string => {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+};
+
 /**
- * Progress on stderr: a redrawn bar when stderr is a terminal, otherwise nothing until done (CI logs
- * and pipes get the plain per-epoch lines only, plus a plain line every `plainEvery` of the epoch).
+ * One redrawn progress line that fits `columns` (the terminal's width): the label, a bar taking the
+ * room the numbers leave, and as many of the numbers as fit, the least important dropped first.
+ * Never wider than columns - 1, so the terminal never wraps it onto a new line.
+ */
+export const progressLine = (label: string, fraction: number, columns: number, fields: readonly string[]): string => {
+  const room = Math.max(10, columns - 1);
+  const pct = `${Math.floor(100 * Math.min(1, Math.max(0, fraction)))}%`.padStart(4);
+  for (let keep = fields.length; keep >= 0; keep--) {
+    const tail = [pct, ...fields.slice(0, keep)].join("  ");
+    const barWidth = Math.min(30, room - label.length - tail.length - 5); // " [" + "] " and a space
+    if (barWidth >= 10 || keep === 0) {
+      if (barWidth < 3) return `${label} ${tail}`.slice(0, room);
+      const filled = Math.round(fraction * barWidth);
+      return `${label} [${"#".repeat(filled)}${".".repeat(barWidth - filled)}] ${tail}`;
+    }
+  }
+  return label.slice(0, room);
+};
+
+/**
+ * Progress on stderr: a redrawn bar fitted to the terminal's width when stderr is a terminal;
+ * otherwise (CI logs, pipes) a plain line at each quarter of the epoch.
  */
 export class Progress {
   private lastDraw = 0;
@@ -114,12 +191,9 @@ export class Progress {
       const now = Date.now();
       if (now - this.lastDraw < 100 && done < this.total) return;
       this.lastDraw = now;
-      const width = 24;
-      const filled = Math.round(fraction * width);
       const eta = examplesPerSecond > 0 ? (this.total - done) / examplesPerSecond : 0;
-      process.stderr.write(
-        `\r${this.label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${percent(fraction, 0).padStart(4)} | ${grouped(Math.round(examplesPerSecond))} ex/s | ETA ${eta.toFixed(1)}s | loss ${runningLoss.toFixed(4)}  `,
-      );
+      const fields = [`loss ${runningLoss.toFixed(4)}`, `ETA ${duration(eta)}`, `${grouped(Math.round(examplesPerSecond))} ex/s`];
+      process.stderr.write(`\r\x1b[2K${progressLine(this.label, fraction, process.stderr.columns ?? 80, fields)}`);
     } else if (fraction >= this.nextPlain && fraction < 1) {
       process.stderr.write(`${this.label}: ${percent(fraction, 0)} (${grouped(done)}/${grouped(this.total)} examples, ${grouped(Math.round(examplesPerSecond))} ex/s, running loss ${runningLoss.toFixed(4)})\n`);
       this.nextPlain += 0.25;
@@ -131,19 +205,26 @@ export class Progress {
   }
 }
 
-/** Run an app's main: usage errors exit 2 with the message, other known errors exit 1. */
-export const runMain = async (main: () => Promise<number | void> | number | void, usageText: string): Promise<void> => {
+/**
+ * Run an app's main: `--version` prints the version; usage errors exit 2 with the message and a
+ * pointer to --help; other known errors exit 1.
+ */
+export const runMain = async (main: () => Promise<number | void> | number | void, program: string): Promise<void> => {
   // Output piped into a program that stops reading early (`| head`) is not an error of ours.
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
     throw e;
   });
+  if (process.argv.slice(2).includes("--version")) {
+    process.stdout.write(`${versionLine(program)}\n`);
+    return;
+  }
   try {
     const code = await main();
     process.exitCode = code ?? 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`error: ${e.message}\n\n${usageText}\n`);
+      process.stderr.write(`error: ${e.message}\nRun \`tsx src/apps/${program} --help\` to see every flag.\n`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`error: ${(e as Error).message}\n`);

@@ -107,4 +107,4 @@ const main = (): number => {
   return failed.length > 0 ? 1 : 0;
 };
 
-runMain(main, USAGE);
+runMain(main, "predict.ts");

@@ -134,11 +134,44 @@ interface EpochRecord {
   epoch: number;
   trainLoss: number;
   trainAccuracy: number;
+  /** Mean cross-entropy over the validation set after the epoch (null with --val-split 0). */
+  validationLoss: number | null;
   validationAccuracy: number | null;
   testAccuracy: number;
   seconds: number;
   learningRate: number;
 }
+
+const OPTIMIZER_DETAIL: Record<RunConfig["optimizer"], string> = { sgd: "", momentum: " (momentum 0.9)", adam: " (beta1 0.9, beta2 0.999, epsilon 1e-8)" };
+const SCHEDULE_DETAIL: Record<RunConfig["schedule"], string> = { constant: "", step: " (halved every 3 epochs)", exp: " (decayed to a tenth over the run)", cosine: " (cosine to 0 over the run)" };
+
+/** Every setting that decides a run's numbers, for the report's table. */
+const hyperparameters = (c: RunConfig, sizes: readonly number[], data: { train: number; validation: number; source: string }): [string, string][] => [
+  ["architecture", `[${sizes.join(", ")}]`],
+  ["activation", c.activation],
+  ["initialization", c.activation === "relu" ? "He normal (weights), zeros (biases)" : "Glorot uniform (weights), zeros (biases)"],
+  ["loss", "softmax cross-entropy"],
+  ["optimizer", `${c.optimizer}${OPTIMIZER_DETAIL[c.optimizer]}`],
+  ["learning rate", String(c.lr)],
+  ["schedule", `${c.schedule}${SCHEDULE_DETAIL[c.schedule]}`],
+  ["batch size", String(c.batchSize)],
+  ["epochs", String(c.epochs)],
+  ["dropout", String(c.dropout)],
+  ["weight decay", `${c.weightDecay} (weights only)`],
+  ["validation split", `${c.valSplit} (${grouped(data.validation)} held out, ${grouped(data.train)} trained on)`],
+  ["training examples", c.limit === null ? "all" : `the first ${grouped(c.limit)}`],
+  ["seed", String(c.seed)],
+  ["data", data.source],
+];
+
+/** The per-epoch table: one line per epoch, within 80 columns. */
+const EPOCH_HEADER = "Epoch        train loss  val loss  train acc  val acc  test acc    time";
+const epochLine = (r: EpochRecord, epochs: number): string => {
+  const counter = `${String(r.epoch).padStart(String(epochs).length)}/${epochs}`;
+  const cell = (text: string, width: number) => text.padStart(width);
+  return `Epoch ${counter.padStart(5)}${cell(r.trainLoss.toFixed(4), 12)}${cell(r.validationLoss === null ? "n/a" : r.validationLoss.toFixed(4), 10)}` +
+    `${cell(percent(r.trainAccuracy), 11)}${cell(r.validationAccuracy === null ? "n/a" : percent(r.validationAccuracy), 9)}${cell(percent(r.testAccuracy), 10)}${cell(`${r.seconds.toFixed(1)}s`, 8)}`;
+};
 
 /** Where a run stands: enough to write a checkpoint and continue bit for bit. */
 interface Position {
@@ -231,7 +264,9 @@ const main = async (): Promise<number> => {
   say(`Hyperparameters: optimizer ${config.optimizer}, learning rate ${config.lr} (${config.schedule}), batch size ${config.batchSize}, epochs ${config.epochs}, weight decay ${config.weightDecay}, seed ${config.seed}, init ${config.activation === "relu" ? "He normal" : "Glorot uniform"}`);
   if (resumed) say(`Resuming from ${parsed.resume}: epoch ${position.epoch + 1}, batch ${position.batch}/${stepsPerEpoch}`);
   say();
-  say("Train Loss and Train Acc are running averages over the epoch's batches (each batch scored before its update).");
+  say("Train loss and accuracy are running averages over the epoch's batches (each scored before its update);");
+  say("validation and test are scored after the epoch.");
+  say(EPOCH_HEADER);
 
   // ---- training -----------------------------------------------------------------------------
   const lossAndLogits = (p: Params, x: Tensor, labels: Uint8Array, key: random.Key) => {
@@ -239,22 +274,26 @@ const main = async (): Promise<number> => {
     return [softmaxCrossEntropy(logits, labels), logits] as const;
   };
   const step = valueAndGradAux(lossAndLogits);
-  // Predictions over a whole set, in chunks built from the bytes (no float32 copy of the set is held).
-  const predict = (p: Params, examples: Examples, among?: Int32Array): { predicted: Int32Array; labels: Uint8Array } => {
+  // Predictions over a whole set, in chunks built from the bytes (no float32 copy of the set is held),
+  // with the mean cross-entropy of the set (the validation loss).
+  const predict = (p: Params, examples: Examples, among?: Int32Array): { predicted: Int32Array; labels: Uint8Array; loss: number } => {
     const n = among?.length ?? examples.count;
     const predicted = new Int32Array(n);
     const labels = new Uint8Array(n);
     let at = 0;
+    let lossSum = 0;
     for (const chunk of batches(examples, { batchSize: 2000, ...(among && { among }), reuseBuffers: true })) {
-      predicted.set(argmax(net.apply(p, chunk.x), -1), at);
+      const logits = net.apply(p, chunk.x);
+      lossSum += softmaxCrossEntropy(logits, chunk.labels).item() * chunk.size;
+      predicted.set(argmax(logits, -1), at);
       labels.set(chunk.labels, at);
       at += chunk.size;
     }
-    return { predicted, labels };
+    return { predicted, labels, loss: lossSum / Math.max(1, n) };
   };
-  const evaluate = (p: Params, examples: Examples, among?: Int32Array) => {
-    const { predicted, labels } = predict(p, examples, among);
-    return accuracy(predicted, labels);
+  const evaluate = (p: Params, examples: Examples, among?: Int32Array): { accuracy: number; loss: number } => {
+    const { predicted, labels, loss } = predict(p, examples, among);
+    return { accuracy: accuracy(predicted, labels), loss };
   };
 
   let interrupted = false;
@@ -318,21 +357,20 @@ const main = async (): Promise<number> => {
     progress.done();
     position.seconds += (performance.now() - t0) / 1000;
     t0 = performance.now();
+    const validated = validation ? evaluate(params, trainAll, validation) : null;
     const record: EpochRecord = {
       epoch: epoch + 1,
       trainLoss: position.lossSum / position.seen,
       trainAccuracy: position.correct / position.seen,
-      validationAccuracy: validation ? evaluate(params, trainAll, validation) : null,
-      testAccuracy: evaluate(params, test.examples),
+      validationLoss: validated?.loss ?? null,
+      validationAccuracy: validated?.accuracy ?? null,
+      testAccuracy: evaluate(params, test.examples).accuracy,
       seconds: position.seconds,
       learningRate: schedule(Math.max(0, (state.step ?? 1) - 1)),
     };
     history.push(record);
     if (json) process.stdout.write(`${JSON.stringify({ type: "epoch", ...record })}\n`);
-    say(
-      `Epoch ${String(epoch + 1).padStart(2)}/${config.epochs} | Train Loss ${record.trainLoss.toFixed(4)} | Train Acc ${percent(record.trainAccuracy)} | ` +
-      `Val Acc ${record.validationAccuracy === null ? "  n/a" : percent(record.validationAccuracy)} | Test Acc ${percent(record.testAccuracy)} | ${record.seconds.toFixed(1)}s`,
-    );
+    say(epochLine(record, config.epochs));
     position = { epoch: epoch + 1, batch: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 };
     saveCheckpoint(); // after every epoch: the run can continue from here
   }
@@ -353,7 +391,11 @@ const main = async (): Promise<number> => {
     ...(config.dropout > 0 && { dropout: config.dropout }),
   }));
   const reportPath = join(dirname(out), `${basename(out, ".safetensors")}-report.html`);
-  writeReport(reportPath, { history, matrix, title: `MNIST MLP [${sizes.join(", ")}], ${config.optimizer} lr ${config.lr}, batch ${config.batchSize}`, testAccuracy, correct, total: test.size });
+  writeReport(reportPath, {
+    history, matrix, testAccuracy, correct, total: test.size,
+    title: `MNIST MLP [${sizes.join(", ")}], ${config.optimizer} lr ${config.lr}, batch ${config.batchSize}, seed ${config.seed}`,
+    hyperparameters: hyperparameters(config, sizes, { train: holdout.train.length, validation: holdout.validation.length, source: mnist.source }),
+  });
 
   if (json) {
     const peakRssMB = peakResidentMB();
@@ -376,4 +418,4 @@ const main = async (): Promise<number> => {
   return 0;
 };
 
-runMain(main, USAGE);
+runMain(main, "train.ts");

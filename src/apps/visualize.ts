@@ -159,4 +159,4 @@ const main = (): number => {
   return 0;
 };
 
-runMain(main, USAGE);
+runMain(main, "visualize.ts");
