@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { gradcheck, matmul, random, sum, tensor, Tensor, valueAndGrad } from "../../src/autograd/index.ts";
-import { activationObjective, maximizeActivation } from "../../src/nn/activation-max.ts";
+import { activationObjective, maximizeActivation, totalVariation } from "../../src/nn/activation-max.ts";
 import { mlp, type Params } from "../../src/nn/index.ts";
 import { expectClose } from "./helpers.ts";
 
@@ -47,6 +47,23 @@ describe("activationObjective", () => {
       return (f(new Tensor(plus, x.shape)).data[0]! - f(new Tensor(minus, x.shape)).data[0]!) / (2 * eps);
     });
     expectClose(grads.data, numeric, 1e-7);
+  });
+});
+
+describe("totalVariation", () => {
+  it("sums the squared differences of vertical and horizontal neighbours, per image of the batch", () => {
+    // [[0, 1], [3, 1]]: vertical (3-0)^2 + (1-1)^2 = 9, horizontal (1-0)^2 + (1-3)^2 = 5.
+    const x = tensor([[0, 1, 3, 1], [2, 2, 2, 2]], [2, 4], "float64");
+    expectClose(totalVariation(x, [2, 2]).data, [14, 0], 1e-12);
+  });
+
+  it("is larger for speckle than for a smooth image of the same mean, and has the gradient central differences give", () => {
+    const checker = tensor([Array.from({ length: 16 }, (_, i) => ((i + Math.floor(i / 4)) % 2))], [1, 16], "float64");
+    const ramp = tensor([Array.from({ length: 16 }, (_, i) => (i % 4) / 6)], [1, 16], "float64");
+    expect(totalVariation(checker, [4, 4]).data[0]).toBe(24);
+    expect(totalVariation(ramp, [4, 4]).data[0]!).toBeLessThan(1);
+    const result = gradcheck((v: Tensor) => totalVariation(v, [3, 2]), [uniformStart(3, 2, 6)]);
+    expect(result.ok, result.message).toBe(true);
   });
 });
 
@@ -108,6 +125,17 @@ describe("maximizeActivation", () => {
     });
   });
 
+  it("with the smoothness prior (tv > 0), finds smoother inputs than without, the objective still never decreasing", () => {
+    const { logitsOf } = network([16, 12, 3], "tanh", 31);
+    const rough = maximizeActivation(logitsOf, { classes: [0, 1, 2], inputSize: 16, steps: 60, l2: 0.01, dtype: "float64" });
+    const smooth = maximizeActivation(logitsOf, { classes: [0, 1, 2], inputSize: 16, steps: 60, l2: 0.01, tv: 0.5, imageShape: [4, 4], dtype: "float64" });
+    const tv = (x: Tensor) => Array.from(totalVariation(x, [4, 4]).data);
+    tv(smooth.inputs).forEach((t, r) => expect(t).toBeLessThan(tv(rough.inputs)[r]!));
+    for (const h of smooth.objective) expect(nonDecreasing(h)).toBe(true);
+    const objective = activationObjective(logitsOf, [0, 1, 2], 0.01, { tv: 0.5, imageShape: [4, 4] })(smooth.inputs);
+    expectClose(smooth.objective.map((h) => h[60]!), objective.data, 1e-9);
+  });
+
   it("starts from the blank image by default, is deterministic, and leaves its start unchanged", () => {
     const { logitsOf } = network([5, 4, 3], "tanh", 8);
     const zeroStep = maximizeActivation(logitsOf, { classes: [1], inputSize: 5, steps: 0, dtype: "float64" });
@@ -132,5 +160,7 @@ describe("maximizeActivation", () => {
     expect(run({ start: tensor([[0, 0, 2, 0]]) })).toThrow(/start value 2 at index 2 is outside \[0, 1\]/);
     expect(run({ classes: [1.5] })).toThrow(/class 1.5 at position 0 is not a class index/);
     expect(run({ classes: [5] })).toThrow(/5.*out of range|out of range.*5/);
+    expect(run({ tv: -1 })).toThrow(/tv must be a non-negative number, got -1/);
+    expect(run({ tv: 0.1, imageShape: [3, 2] })).toThrow(/imageShape \[3, 2\] does not hold inputSize 4 values/);
   });
 });

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/index.ts";
-import { confidentMistakes, fractionNearZero, lowestRecall, meanAndStd, mostConfused, scaleSymmetric, topIndices, unitNorms, unitWeights } from "../../src/nn/inspect.ts";
+import { absQuantile, confidentMistakes, fractionNearZero, lowestRecall, meanAndStd, mostConfused, topIndices, unitNorms, unitWeights } from "../../src/nn/inspect.ts";
 import { expectClose } from "./helpers.ts";
 
 // Three classes; rows are the truth, columns the prediction.
@@ -80,27 +80,14 @@ describe("confidentMistakes", () => {
   });
 });
 
-describe("scaleSymmetric", () => {
-  it("divides by the quantile of |v| and clamps to [-1, 1], so an outlier saturates instead of paling the rest", () => {
-    const values = [...Array.from({ length: 99 }, (_, i) => (i % 2 === 0 ? 1 : -1) * ((i + 1) / 100)), 50];
-    const scaled = scaleSymmetric(values, 0.99); // the 99th of 100 sorted |v| is 0.99
-    expect(scaled[98]).toBeCloseTo(1, 12);
-    expect(scaled[97]).toBeCloseTo(-98 / 99, 12);
-    expect(scaled[9]).toBeCloseTo(-10 / 99, 12);
-    expect(scaled[99]).toBe(1);
-    expect(Array.from(scaleSymmetric([2, -1, 0], 1))).toEqual([1, -0.5, 0]);
-    expect(Array.from(scaleSymmetric([0, 0]))).toEqual([0, 0]);
-  });
-
-  it("keeps every sign and lands in [-1, 1] for any values", () => {
-    fc.assert(
-      fc.property(fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 40 }), fc.double({ min: 0.01, max: 1, noNaN: true }), (values, q) => {
-        const s = scaleSymmetric(values, q);
-        values.forEach((v, i) => {
-          expect(Math.abs(s[i]!)).toBeLessThanOrEqual(1);
-          expect(Math.sign(s[i]!) === Math.sign(v) || s[i] === 0).toBe(true);
-        });
-      }),
-    );
+describe("absQuantile", () => {
+  it("is the smallest |v| with at least a fraction q of the values at or below it", () => {
+    const values = Array.from({ length: 100 }, (_, i) => (i % 2 ? -1 : 1) * (i + 1) / 100);
+    expect(absQuantile(values, 0.99)).toBe(0.99);
+    expect(absQuantile(values, 1)).toBe(1);
+    expect(absQuantile(values, 0.5)).toBe(0.5);
+    expect(absQuantile([], 0.5)).toBe(0);
+    expect(() => absQuantile([1], 0)).toThrow(/quantile must be in \(0, 1\], got 0/);
   });
 });
+

@@ -1,27 +1,31 @@
 // visualize: pictures of what a trained network learned, and a few numbers about it. Wiring only:
-// the maths lives in src/nn (inspect.ts, activation-max.ts, metrics.ts), the drawing in
-// src/data/picture.ts, and every file is written atomically by writePng.
+// the maths lives in src/nn (inspect.ts, activation-max.ts, metrics.ts), the charts in src/viz, and
+// every file is written atomically.
 //
-//   tsx src/apps/visualize.ts [--model FILE] [--out DIR]      # default: models/visualize/
+//   tsx src/apps/visualize.ts [--model FILE] [--out DIR] [--format png|svg]     # default: models/visualize/
 
 import { join } from "node:path";
 import { argmax, type Tensor } from "../autograd/index.ts";
 import { allExamples, loadMnist } from "../data/index.ts";
-import { writePng } from "../data/image-io.ts";
 import { DEFAULT_MODEL_PATH, loadModelFile } from "../data/model-file.ts";
-import { addTitle, heatmap, histogram, type Image, stackImages, tileGrid } from "../data/picture.ts";
 import { maximizeActivation } from "../nn/activation-max.ts";
-import { confidentMistakes, scaleSymmetric, fractionNearZero, lowestRecall, meanAndStd, mostConfused, topIndices, unitNorms, unitWeights } from "../nn/inspect.ts";
+import { absQuantile, confidentMistakes, fractionNearZero, lowestRecall, meanAndStd, mostConfused, topIndices, unitNorms, unitWeights } from "../nn/inspect.ts";
 import { accuracy, confusionMatrix, mlp, softmax } from "../nn/index.ts";
-import { grouped, intFlag, numberFlag, parseFlags, percent, runMain, usage, UsageError, type FlagSpec } from "./cli.ts";
+import { heatmap, histogram, tileGrid } from "../viz/charts.ts";
+import { writeChart } from "../viz/render.ts";
+import { type Chart, stack, titled } from "../viz/svg.ts";
+import { choiceFlag, grouped, intFlag, numberFlag, parseFlags, percent, runMain, usage, UsageError, type FlagSpec } from "./cli.ts";
 
 const DEFAULT_OUT = "models/visualize";
+const FORMATS = ["png", "svg"] as const;
 const FLAGS: Record<string, FlagSpec> = {
   model: { type: "string", default: DEFAULT_MODEL_PATH, value: "FILE", help: "the model train.ts wrote" },
   out: { type: "string", default: DEFAULT_OUT, value: "DIR", help: "where to write the pictures (created if missing)" },
+  format: { type: "string", default: "png", value: FORMATS.join("|"), help: "PNG pictures (rendered from the SVG), or the SVG itself" },
   data: { type: "string", value: "DIR", help: "directory with MNIST-layout IDX files (else data/, else the installed MNIST)" },
-  steps: { type: "string", default: "200", value: "N", help: "gradient-ascent steps for activation_max.png" },
-  l2: { type: "string", default: "0.3", value: "LAMBDA", help: "L2 penalty in activation maximization: logit_c(x) - LAMBDA ||x||^2" },
+  steps: { type: "string", default: "500", value: "N", help: "gradient-ascent steps for activation_max" },
+  l2: { type: "string", default: "0.01", value: "LAMBDA", help: "L2 penalty in activation maximization: logit_c(x) - LAMBDA ||x||^2 - TV ..." },
+  tv: { type: "string", default: "0.3", value: "LAMBDA", help: "smoothness prior in activation maximization: ... - LAMBDA TV(x), TV the squared neighbour differences" },
   help: { type: "boolean", short: "h", help: "show this help" },
 };
 const USAGE = usage("visualize.ts", "Draw what a model trained by train.ts learned, and print a few observations.", FLAGS);
@@ -29,8 +33,8 @@ const USAGE = usage("visualize.ts", "Draw what a model trained by train.ts learn
 /** Weights with |w| below this count as "near zero" (He init for 784 inputs has std 0.05). */
 const NEAR_ZERO = 0.01;
 const MISTAKES_SHOWN = 60;
+/** The colour scale of the weight tiles ends at this quantile of |w|: a few outliers do not wash the rest out. */
 const WEIGHT_QUANTILE = 0.99;
-const DIGIT_GREY: readonly [number, number, number] = [90, 90, 90];
 
 /** Columns and rows for n tiles about twice as wide as tall: 128 -> 16 x 8, 32 -> 8 x 4, 10 -> 5 x 2. */
 const gridShape = (n: number): { cols: number; rows: number } => {
@@ -38,17 +42,20 @@ const gridShape = (n: number): { cols: number; rows: number } => {
   return { cols, rows: Math.ceil(n / cols) };
 };
 
-const main = (): number => {
+const main = async (): Promise<number> => {
   const { values: v } = parseFlags(process.argv.slice(2), FLAGS);
   if (v.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const modelPath = (v.model as string | undefined) ?? DEFAULT_MODEL_PATH;
-  const outDir = (v.out as string | undefined) ?? DEFAULT_OUT;
+  const flag = (name: string) => (v[name] as string | undefined) ?? (FLAGS[name]!.default as string);
+  const modelPath = flag("model");
+  const outDir = flag("out");
   if (outDir.trim() === "") throw new UsageError("--out: expected a directory, got an empty string");
-  const steps = intFlag("steps", (v.steps as string | undefined) ?? "200", 0, 100_000);
-  const l2 = numberFlag("l2", (v.l2 as string | undefined) ?? "0.3", 0, Infinity);
+  const format = choiceFlag("format", flag("format"), FORMATS);
+  const steps = intFlag("steps", flag("steps"), 0, 100_000);
+  const l2 = numberFlag("l2", flag("l2"), 0, Infinity);
+  const tv = numberFlag("tv", flag("tv"), 0, Infinity);
 
   const model = loadModelFile(modelPath);
   const { architecture, activation } = model.config;
@@ -65,47 +72,36 @@ const main = (): number => {
   const first = layers[0]![1].weight;
   const units = first.shape[1]!;
   const saved: [string, string][] = [];
-  const save = (name: string, image: Image, what: string): void => {
-    writePng(join(outDir, name), image);
-    saved.push([name, what]);
+  const save = async (name: string, chart: Chart, what: string): Promise<void> => {
+    const file = `${name}.${format}`;
+    await writeChart(join(outDir, file), chart);
+    saved.push([file, what]);
   };
 
-  // 1. First-layer weights: unit j's 784 incoming weights as a 28x28 tile. Each tile is scaled
-  // symmetrically by its own 99th percentile of |w| (stronger weights saturate): scaled by its largest
-  // |w|, a handful of strong weights left every tile pale.
+  // 1. First-layer weights: unit j's 784 incoming weights as a 28x28 tile, numbered. One colour scale
+  // for all tiles (so they compare), ending at the 99th percentile of |w|, with its colour bar.
   const grid = gridShape(units);
   const norms = unitNorms(first);
-  save(
-    "weights_layer1.png",
-    addTitle(
-      tileGrid(
-        unitWeights(first).map((w) => scaleSymmetric(w, WEIGHT_QUANTILE)),
-        grid.cols,
-        { range: "symmetric-shared", scale: 2, gap: 2, background: [70, 70, 70], labels: Array.from(norms, (_, j) => String(j)), labelColor: [235, 235, 235] },
-      ),
-      "First-layer weights (blue < 0 < red)",
-    ),
-    `the ${units} first-layer neurons' weights as 28x28 tiles, ${grid.cols} x ${grid.rows} (blue negative, red positive, each tile scaled to its ${100 * WEIGHT_QUANTILE}th percentile of |w|)`,
+  const limit = absQuantile(first.data, WEIGHT_QUANTILE);
+  await save(
+    "weights_layer1",
+    titled(tileGrid(unitWeights(first), { cols: grid.cols, scale: 3, gap: 6, colors: { kind: "diverging", limit }, labels: Array.from(norms, (_, j) => `#${j}`), barLabel: "weight" }),
+      `First-layer weights: ${units} units, each its 784 input weights as 28 × 28`),
+    `the ${units} first-layer units' weights as 28x28 tiles, ${grid.cols} x ${grid.rows} (blue negative, red positive; the colour bar ends at the 99th percentile of |w|, ${limit.toFixed(3)})`,
   );
 
   // 2. One histogram per layer's weights.
   const histograms = layers.map(([name, { weight }]) => {
     const { mean, std } = meanAndStd(weight.data);
     const [inputs, outputs] = weight.shape as [number, number];
-    return histogram(weight.data, {
-      bins: 80,
-      width: 760,
-      height: 240,
-      title: `${name}: ${inputs} x ${outputs} = ${grouped(weight.size)} weights, mean ${mean.toFixed(4)}, std ${std.toFixed(4)}`,
-      xLabel: "weight",
-    });
+    return histogram(weight.data, { bins: 80, width: 720, height: 240, title: `${name}: ${inputs} × ${outputs} = ${grouped(weight.size)} weights, mean ${mean.toFixed(4)}, std ${std.toFixed(4)}`, xLabel: "weight" });
   });
-  save("weight_histogram.png", addTitle(stackImages(histograms, { direction: "column", gap: 12 }), "Weight distribution per layer"), `the distribution of the weights of each of the ${layers.length} layers`);
+  await save("weight_histogram", titled(stack(histograms, { gap: 12 }), "Weight distribution per layer"), `the distribution of the weights of each of the ${layers.length} layers`);
 
   // 3. The confusion matrix of the test set.
-  save(
-    "confusion_matrix.png",
-    heatmap(counts, { title: `Confusion matrix, ${grouped(test.size)} test digits`, xLabel: "predicted digit", yLabel: "true digit" }),
+  await save(
+    "confusion_matrix",
+    titled(heatmap(counts, { xLabel: "predicted digit", yLabel: "true digit", barLabel: "count (log scale)" }), `Confusion matrix, ${grouped(test.size)} test digits`),
     "test-set counts: rows true digit, columns predicted (colour on a log scale)",
   );
 
@@ -114,30 +110,25 @@ const main = (): number => {
   if (mistakes.length > 0) {
     const shown = mistakes.slice(0, MISTAKES_SHOWN);
     const digits = shown.map(({ index }) => test.x.data.subarray(index * 784, (index + 1) * 784));
-    const labels = shown.map(({ index, predicted: p, confidence }) => `true ${test.labels[index]}\npred ${p} ${confidence >= 0.995 ? ">99" : Math.round(100 * confidence)}%`);
-    save(
-      "misclassified.png",
-      addTitle(tileGrid(digits, 10, { range: "unit", scale: 3, gap: 4, background: DIGIT_GREY, labels }), `The ${shown.length} most confident of ${grouped(mistakes.length)} mistakes`),
+    const labels = shown.map(({ index, predicted: p, confidence }) => `true ${test.labels[index]} · pred ${p}\n${confidence >= 0.995 ? ">99" : Math.round(100 * confidence)}%`);
+    await save(
+      "misclassified",
+      titled(tileGrid(digits, { cols: 10, scale: 3, gap: 8, colors: { kind: "greys" }, labels }), `The ${shown.length} most confident of ${grouped(mistakes.length)} mistakes`),
       `the ${shown.length} most confident of the ${grouped(mistakes.length)} misclassified test digits, with true and predicted labels`,
     );
   }
 
-  // 5. For each class, the input in [0, 1] that maximizes its logit (less the L2 penalty), from a blank image.
+  // 5. For each class, the input in [0, 1] that maximizes its logit less the L2 and smoothness penalties, from a blank image.
   const classes = Array.from({ length: 10 }, (_, c) => c);
-  const best = maximizeActivation(logitsOf, { classes, inputSize: 784, steps, l2 });
+  const best = maximizeActivation(logitsOf, { classes, inputSize: 784, steps, l2, tv, imageShape: [28, 28] });
   const bestProbabilities = softmax(best.logits);
   const reached = classes.map((c) => ({ logit: best.logits.data[c * 10 + c]!, probability: bestProbabilities.data[c * 10 + c]! }));
-  save(
-    "activation_max.png",
-    addTitle(
-      tileGrid(
-        classes.map((c) => best.inputs.data.subarray(c * 784, (c + 1) * 784)),
-        5,
-        { range: "unit", scale: 4, gap: 4, background: DIGIT_GREY, labels: classes.map((c) => `class ${c}\nlogit ${reached[c]!.logit.toFixed(1)}`) },
-      ),
-      "Inputs that maximize each class",
-    ),
-    `for each digit, the input in [0, 1] maximizing logit_c(x) - ${l2} ||x||^2 (${steps} steps of projected gradient ascent from a blank image)`,
+  await save(
+    "activation_max",
+    titled(tileGrid(classes.map((c) => best.inputs.data.subarray(c * 784, (c + 1) * 784)), {
+      cols: 5, scale: 4, gap: 10, colors: { kind: "greys" }, labels: classes.map((c) => `class ${c}: logit ${reached[c]!.logit.toFixed(1)}`),
+    }), "Inputs that maximize each class"),
+    `for each digit, the input in [0, 1] maximizing logit_c(x) - ${l2} ||x||^2 - ${tv} TV(x) (${steps} steps of projected gradient ascent from a blank image; TV: squared neighbour differences)`,
   );
 
   process.stdout.write(`Model ${modelPath}: [${architecture.join(", ")}], ${activation}\nSaved to ${outDir}/:\n`);

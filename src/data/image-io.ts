@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { writeFileAtomic } from "./files.ts";
-import type { Image } from "./picture-raster.ts";
+import type { Image } from "./image.ts";
 
 /** The one error image input and output throws: the message names the file, what is wrong and what was expected. */
 export class ImageError extends Error {

@@ -5,7 +5,7 @@ export * from "./mnist.ts";
 export * from "./batches.ts";
 export * from "./image-io.ts";
 export * from "./preprocess.ts";
-export * from "./picture.ts";
+export * from "./image.ts";
 export * from "./safetensors.ts";
 export * from "./model.ts";
 export * from "./model-file.ts";

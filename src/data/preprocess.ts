@@ -12,7 +12,7 @@
 // 10,000 with the default crop (9,997 with cropTo: "all-ink", which keeps MNIST's own detached
 // specks; the other 3 have a 19-pixel ink box, which is enlarged to 20).
 
-import type { Image } from "./picture-raster.ts";
+import type { Image } from "./image.ts";
 
 /** A single-channel float image, row-major. */
 export interface Gray {

@@ -102,13 +102,11 @@ export const confidentMistakes = (probabilities: Tensor, labels: ArrayLike<numbe
 };
 
 /**
- * The values divided by their q-quantile of |v| and clamped to [-1, 1]: a symmetric scale that a few
- * outliers cannot wash out (with the largest |v| as the scale, one strong weight leaves the rest
- * pale). q = 1 divides by the largest |v|. All zeros stay zeros.
+ * The q-quantile of |v| (the smallest |v| with at least a fraction q of the values at or below it):
+ * a colour scale's limit that a few outliers cannot stretch. 0 for no values.
  */
-export const scaleSymmetric = (values: ArrayLike<number>, q = 0.99): Float64Array => {
-  if (!(q > 0 && q <= 1)) throw new RangeError(`scaleSymmetric: the quantile must be in (0, 1], got ${q}`);
+export const absQuantile = (values: ArrayLike<number>, q: number): number => {
+  if (!(q > 0 && q <= 1)) throw new RangeError(`absQuantile: the quantile must be in (0, 1], got ${q}`);
   const sorted = Float64Array.from(values, Math.abs).sort();
-  const scale = sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-  return Float64Array.from(values, (v) => (scale > 0 ? Math.max(-1, Math.min(1, v / scale)) : 0));
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 };

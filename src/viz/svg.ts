@@ -88,13 +88,13 @@ export const stack = (charts: readonly Chart[], { direction = "column", gap = 16
   return { width: row ? along : across, height: row ? across : along, body: parts.join("") };
 };
 
-/** A chart with a bold title centred above it (and `pad` of white around both). */
+/** A chart with a bold title centred above it, and `pad` of white around both. */
 export const titled = (chart: Chart, title: string, { size = 16, pad = 12 }: { size?: number; pad?: number } = {}): Chart => {
-  const width = Math.max(chart.width, textWidth(title, size, true) + 2 * pad);
+  const width = Math.max(chart.width, textWidth(title, size, true)) + 2 * pad;
   const bar = size + 2 * pad;
   return {
     width,
-    height: chart.height + bar,
+    height: chart.height + bar + pad,
     body: text(width / 2, pad + size * 0.8, title, { size, anchor: "middle", bold: true }) + place(chart, (width - chart.width) / 2, bar),
   };
 };
