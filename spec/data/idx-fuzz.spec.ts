@@ -178,10 +178,12 @@ describe("images and labels, fuzzed", () => {
       }),
     );
 
-  it("are accepted exactly when the counts agree and every label is below the class count", () => {
+  it("are accepted exactly when there are images of at least 1 x 1 pixel, the counts agree and every label is below the class count", () => {
     fc.assert(
       fc.property(arrays, ({ images, labels }) => {
-        const agree = images.dims[0] === labels.dims[0] && Array.from(labels.data).every((y) => y < 10);
+        const [count, rows, cols] = images.dims as [number, number, number];
+        const nonEmpty = count > 0 && rows > 0 && cols > 0;
+        const agree = nonEmpty && count === labels.dims[0] && Array.from(labels.data).every((y) => y < 10);
         try {
           const ex = toExamples(images, labels, { images: "imgs", labels: "lbls" }, 10);
           expect(agree).toBe(true);
@@ -189,7 +191,7 @@ describe("images and labels, fuzzed", () => {
         } catch (e) {
           if (!(e instanceof DataError)) throw e;
           expect(agree).toBe(false);
-          expect(e.file).toBe("lbls");
+          expect(e.file).toBe(nonEmpty ? "lbls" : "imgs");
         }
       }),
     );

@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32, deflateSync } from "node:zlib";
@@ -13,6 +14,8 @@ import {
   encodePng,
   exifOrientation,
   ImageError,
+  MAX_ASPECT,
+  MAX_SIDE,
   readImage,
   readImageHeader,
   writePng,
@@ -212,10 +215,33 @@ describe("decodeImage (PNG)", () => {
     expect(imageError(() => decodeImage(zero, "zero.png"), "zero.png")).toContain("0x5 pixels; expected a width and height of at least 1");
   });
 
+  it("refuses a side longer than MAX_SIDE and a picture more elongated than MAX_ASPECT, from the header", () => {
+    const ihdr = (w: number, h: number) => Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...chunk("IHDR", [...u32(w), ...u32(h), 8, 0, 0, 0, 0])]);
+    expect(imageError(() => decodeImage(ihdr(MAX_SIDE + 1, 1000), "wide.png"), "wide.png")).toContain(`a side longer than the limit of ${MAX_SIDE.toLocaleString("en-US")} pixels`);
+    expect(imageError(() => decodeImage(ihdr(1, 25_000_000), "strip.png"), "strip.png")).toContain("1x25000000 pixels, a side longer than the limit"); // within maxPixels
+    expect(imageError(() => decodeImage(ihdr(1, 20_000), "strip.png"), "strip.png")).toContain(`image too elongated: 1x20000 pixels, its long side 20,000 times its short side, above the limit of ${MAX_ASPECT}`);
+    expect(imageError(() => decodeImage(ihdr(MAX_ASPECT + 1, 1), "line.png"), "line.png")).toContain("image too elongated");
+  });
+
+  it("decodes a picture at the limits: MAX_ASPECT times longer than wide", () => {
+    const file = pngFile({ width: MAX_ASPECT, height: 1, bitDepth: 8, colorType: 0 }, [new Array<number>(MAX_ASPECT).fill(9)]);
+    expect(decodeImage(file, "line.png").width).toBe(MAX_ASPECT);
+  });
+
+  it("refuses a small PNG whose compressed data cannot inflate to the image its header declares (deflate gives at most 1032:1)", () => {
+    const file = pngFile({ width: 4, height: 4, bitDepth: 8, colorType: 0 }, Array.from({ length: 4 }, () => [0, 0, 0, 0]));
+    const claims = file.slice();
+    claims.set([...u32(9000), ...u32(9000)], 16); // 81 megapixels in about 60 bytes
+    expect(imageError(() => decodeImage(claims, "bomb.png", { maxPixels: 100e6 }), "bomb.png")).toMatch(
+      /cannot hold a 9000x9000 image \(81,009,000 bytes, at most 1032:1 compressed\); the file is truncated or its header is wrong/,
+    );
+  });
+
   it("calls a cut or damaged PNG truncated or corrupt", () => {
     const file = encodePng(8, 8, new Uint8Array(256).fill(90));
     expect(imageError(() => decodeImage(file.subarray(0, 20), "short.png"), "short.png")).toContain("truncated PNG");
-    expect(imageError(() => decodeImage(file.subarray(0, file.length - 20), "cut.png"), "cut.png")).toContain("truncated or corrupt PNG");
+    expect(imageError(() => decodeImage(file.subarray(0, file.length - 20), "cut.png"), "cut.png")).toMatch(/truncated PNG: the "IDAT" chunk at byte 33 needs \d+ bytes, the file ends after \d+/);
+    expect(imageError(() => decodeImage(file.subarray(0, file.length - 6), "noend.png"), "noend.png")).toContain("truncated PNG: the file ends at byte");
     const damaged = file.slice();
     damaged[40] = damaged[40]! ^ 0xff; // inside IDAT: the CRC no longer matches
     expect(imageError(() => decodeImage(damaged, "bad.png"), "bad.png")).toContain("truncated or corrupt PNG");
@@ -268,8 +294,19 @@ describe("decodeImage (JPEG)", () => {
   it("calls a JPEG cut before its frame header or inside its scan truncated", () => {
     const file = halvesJpeg();
     expect(imageError(() => decodeImage(file.subarray(0, 30), "head.jpg"), "head.jpg")).toContain("truncated JPEG");
-    expect(imageError(() => decodeImage(file.subarray(0, file.length - 60), "scan.jpg"), "scan.jpg")).toContain("truncated, corrupt or unsupported JPEG (baseline");
+    expect(imageError(() => decodeImage(file.subarray(0, file.length - 60), "tables.jpg"), "tables.jpg")).toContain("truncated JPEG: the file ends (at byte 557) before the scan data");
+    expect(imageError(() => decodeImage(file.subarray(0, file.length - 4), "scan.jpg"), "scan.jpg")).toMatch(/truncated JPEG: no end-of-image marker \(FF D9\) after the scan data that starts at byte \d+/);
+    // Bytes after the end-of-image marker (some cameras pad) are not truncation.
+    expect(decodeImage(Uint8Array.from([...file, 0, 0, 0, 0]), "padded.jpg").width).toBe(16);
     expect(imageError(() => decodeImage(Uint8Array.of(0xff, 0xd8, 0xff, 0xda, 0, 2, 1, 2), "nosof.jpg"), "nosof.jpg")).toContain("no frame header (SOF) before the scan data");
+  });
+
+  it("refuses a complete JPEG whose scan data is too small for the size its frame header declares", () => {
+    const file = halvesJpeg();
+    const sof = file.findIndex((b, i) => b === 0xff && file[i + 1] === 0xc0);
+    const big = file.slice();
+    big.set([4000 >> 8, 4000 & 255, 4000 >> 8, 4000 & 255], sof + 5);
+    expect(imageError(() => decodeImage(big, "claims.jpg"), "claims.jpg")).toMatch(/corrupt JPEG: its scan data \(\d+ bytes\) is too small for a 4000x4000 image \(at least 15,625 bytes\)/);
   });
 
   it("turns a sideways phone picture upright by its EXIF orientation", () => {
@@ -347,6 +384,22 @@ describe("readImage and writePng", () => {
     writeFileSync(text, "not really a picture");
     expect(imageError(() => readImage(text), text)).toContain("not a PNG or JPEG image");
     expect(existsSync(text)).toBe(true);
+  });
+
+  it("read only regular files: a device, a FIFO and a symlink to a device are refused at once, naming what they are", () => {
+    expect(imageError(() => readImage("/dev/zero"), "/dev/zero")).toBe("/dev/zero: is a character device (such as /dev/zero); expected a regular file; expected a PNG or JPEG image");
+    const link = join(dir, "zero.png");
+    symlinkSync("/dev/zero", link);
+    expect(imageError(() => readImage(link), link)).toContain("is a character device");
+    const fifo = join(dir, "fifo.png");
+    execFileSync("mkfifo", [fifo]);
+    expect(imageError(() => readImage(fifo), fifo)).toContain("is a FIFO (named pipe); expected a regular file"); // no writer: it would block
+  });
+
+  it("read at most 8 bytes a pixel of maxPixels (plus 16 MiB)", () => {
+    const path = join(dir, "padded.png");
+    writeFileSync(path, Buffer.concat([Buffer.from(encodePng(1, 1, new Uint8Array(4))), Buffer.alloc(16 * 2 ** 20 + 8 * 100)]));
+    expect(imageError(() => readImage(path, { maxPixels: 100 }), path)).toMatch(/too large: 16\.8 MB, above the limit of 16\.8 MB/);
   });
 
   it("pass maxPixels on to decodeImage", () => {

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -194,5 +195,31 @@ describe("finding MNIST", () => {
     writeTiny(dir);
     writeIdx(join(dir, "t10k-images-idx3-ubyte"), { dims: [2, 1, 4], data: TEST.images });
     expect(errorOf(() => loadMnist({ dataDir: dir })).message).toMatch(/test images are 1 x 4 but training images are 2 x 2; they must match/);
+  });
+
+  it("reports a set with no images, or images of 0 x 0 pixels, naming the images file", () => {
+    const none = join(root, "none");
+    writeTiny(none);
+    writeIdx(join(none, "train-images-idx3-ubyte"), { type: "ubyte", dims: [0, 28, 28], data: new Uint8Array(0) });
+    writeIdx(join(none, "train-labels-idx1-ubyte"), { type: "ubyte", dims: [0], data: new Uint8Array(0) });
+    const e = errorOf(() => loadMnist({ dataDir: none }));
+    expect(e.file).toBe(join(none, "train-images-idx3-ubyte"));
+    expect(e.reason).toMatch(/^holds no images \(its dimensions are 0 x 28 x 28\); expected at least one\n/);
+    const flat = join(root, "flat");
+    writeTiny(flat);
+    writeIdx(join(flat, "t10k-images-idx3-ubyte"), { type: "ubyte", dims: [2, 0, 0], data: new Uint8Array(0) });
+    expect(errorOf(() => loadMnist({ dataDir: flat })).message).toMatch(/t10k-images-idx3-ubyte: its images are 0 x 0 pixels; expected at least 1 x 1/);
+  });
+
+  it("reads only regular files: a FIFO or a symlink to /dev/zero in --data is refused at once, by name", () => {
+    const dir = join(root, "special");
+    writeTiny(dir);
+    const images = join(dir, "train-images-idx3-ubyte");
+    rmSync(images);
+    symlinkSync("/dev/zero", images);
+    expect(errorOf(() => loadMnist({ dataDir: dir })).message).toMatch(/train-images-idx3-ubyte: is a character device \(such as \/dev\/zero\); expected a regular file, an IDX file/);
+    rmSync(images);
+    execFileSync("mkfifo", [images]); // nothing writes to it: reading would block forever
+    expect(errorOf(() => loadMnist({ dataDir: dir })).message).toMatch(/train-images-idx3-ubyte: is a FIFO \(named pipe\); expected a regular file, an IDX file/);
   });
 });

@@ -23,6 +23,8 @@ export const toExamples = (images: IdxArray, labels: IdxArray, names: { images: 
     throw new DataError(names.labels, `expected ubyte labels of 1 dimension (magic 0x00000801), found ${labels.type} of ${labels.dims.length}`);
   }
   const [count, rows, cols] = images.dims as [number, number, number];
+  if (count === 0) throw new DataError(names.images, `holds no images (its dimensions are 0 x ${rows} x ${cols}); expected at least one`);
+  if (rows === 0 || cols === 0) throw new DataError(names.images, `its images are ${rows} x ${cols} pixels; expected at least 1 x 1`);
   if (labels.dims[0] !== count) {
     throw new DataError(names.labels, `holds ${labels.dims[0]} labels but ${names.images} holds ${count} images; they must agree (are the files from the same dataset?)`);
   }

@@ -10,9 +10,9 @@
 // stream cannot inflate to more than its IDX header promises (nor past `maxBytes`).
 
 import { kMaxLength } from "node:buffer";
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { constants as zlibConstants, gunzipSync, gzipSync } from "node:zlib";
-import { writeFileAtomic } from "./files.ts";
+import { FileError, readRegularFile, writeFileAtomic } from "./files.ts";
 import {
   byName, checkedMaxBytes, checkLimit, DataError, describeDims, formatCount, type IdxArray, type IdxData, type IdxType, isGzip, parseHeader,
   parseUncompressedIdx, type ReadIdxOptions, typeList,
@@ -87,20 +87,20 @@ export const parseIdx = (bytes: Uint8Array, file = "<idx bytes>", options: ReadI
   return parseUncompressedIdx(raw, file, options, kMaxLength);
 };
 
-/** Reads an IDX file from disk, raw or gzip (see parseIdx). */
+/** Reads an IDX file from disk, raw or gzip (see parseIdx): a regular file of at most maxBytes bytes. */
 export const readIdx = (path: string, options: ReadIdxOptions = {}): IdxArray => {
   const maxBytes = maxBytesOf(options, path);
+  const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  if (size > maxBytes) throw new DataError(path, `too large: the file holds ${formatCount(size)} bytes, more than the limit of ${formatCount(maxBytes)} (raise maxBytes if the file is genuine)`);
   let bytes: Uint8Array;
   try {
-    const size = statSync(path).size;
-    if (size > maxBytes) throw new DataError(path, `too large: the file holds ${formatCount(size)} bytes, more than the limit of ${formatCount(maxBytes)} (raise maxBytes if the file is genuine)`);
-    bytes = readFileSync(path);
+    bytes = readRegularFile(path, maxBytes);
   } catch (e) {
-    if (e instanceof DataError) throw e;
-    const code = (e as { code?: unknown } | null)?.code;
-    if (code === "ENOENT") throw new DataError(path, "no such file");
-    if (code === "EISDIR") throw new DataError(path, "is a directory, expected an IDX file");
-    throw new DataError(path, `cannot be read (${e instanceof Error ? e.message : String(e)})`);
+    if (!(e instanceof FileError)) throw e;
+    if (e.code === "ENOENT") throw new DataError(path, "no such file");
+    if (e.code === "EISDIR") throw new DataError(path, "is a directory, expected an IDX file");
+    if (e.code === "EFBIG") throw new DataError(path, `too large: it holds more than the limit of ${formatCount(maxBytes)} bytes (raise maxBytes if the file is genuine)`);
+    throw new DataError(path, e.code === "ENOTREG" ? `${e.reason}, an IDX file` : `cannot be read (${e.reason})`);
   }
   return parseIdx(bytes, path, options);
 };

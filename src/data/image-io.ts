@@ -1,12 +1,13 @@
 // Image files in and out: PNG and JPEG decoded to RGBA (pngjs and jpeg-js do the decoding), PNG
 // written atomically. The format is recognised by its magic bytes, never by the file name, and an
-// image's size is read from its header and checked BEFORE any pixel is decoded, so a small file that
-// claims 100000 x 100000 pixels is refused without allocating 40 GB.
+// image's size is read from its header and checked BEFORE any pixel is decoded: its pixel count, its
+// sides and its aspect ratio are bounded, and the file must be complete (a PNG's chunks end with IEND,
+// a JPEG's scan with its end-of-image marker) and hold enough compressed data for the size it claims,
+// so a small file that claims 100000 x 100000 pixels, or a truncated one, is refused at once.
 
-import { readFileSync } from "node:fs";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
-import { writeFileAtomic } from "./files.ts";
+import { FileError, readRegularFile, writeFileAtomic } from "./files.ts";
 import type { Image } from "./image.ts";
 
 /** The one error image input and output throws: the message names the file, what is wrong and what was expected. */
@@ -33,6 +34,14 @@ export interface DecodeOptions {
 }
 
 export const DEFAULT_MAX_PIXELS = 25e6;
+/** The most `maxPixels` may be raised to: decoding takes about 8 bytes a pixel, 800 MB at this limit. */
+export const MAX_PIXELS_LIMIT = 100e6;
+/** The longest side accepted, in pixels (a 48 kB PNG can declare 1 x 25,000,000). */
+export const MAX_SIDE = 20_000;
+/** The most elongated picture accepted (long side : short side); a digit is roughly square. */
+export const MAX_ASPECT = 50;
+/** Bytes an image file may hold for `maxPixels` pixels: 8 a pixel (16-bit RGBA), plus 16 MiB for metadata. */
+export const imageByteLimit = (maxPixels: number): number => Math.ceil(8 * maxPixels) + 16 * 2 ** 20;
 
 const ACCEPTED = "a PNG or JPEG image";
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -87,14 +96,53 @@ const readU32 = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at +
 const readU16 = (b: Uint8Array, at: number): number => (b[at]! << 8) | b[at + 1]!;
 
 /** PNG: the signature, then the IHDR chunk (length 13, "IHDR", width, height, ...) must come first. */
-const pngHeader = (bytes: Uint8Array, name: string): ImageHeader => {
+const pngHeader = (bytes: Uint8Array, name: string): ImageHeader & { readonly bitDepth: number; readonly colorType: number } => {
   if (bytes.length < 8 + 8 + 13) {
     throw new ImageError(name, `truncated PNG: ${bytes.length} bytes, too short to hold the IHDR header (needs at least 29)`);
   }
   if (!startsWith(bytes, ascii("IHDR"), 12) || readU32(bytes, 8) !== 13) {
     throw new ImageError(name, `corrupt PNG: the first chunk is not a 13-byte IHDR header (found "${String.fromCharCode(...bytes.subarray(12, 16))}")`);
   }
-  return { format: "png", width: readU32(bytes, 16), height: readU32(bytes, 20) };
+  return { format: "png", width: readU32(bytes, 16), height: readU32(bytes, 20), bitDepth: bytes[24]!, colorType: bytes[25]! };
+};
+
+/** Samples a pixel holds, by PNG colour type: grey, RGB, palette index, grey + alpha, RGBA. */
+const PNG_CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Deflate's best ratio: a 258-byte match coded in 2 bits. No stream inflates to more than this per byte. */
+const DEFLATE_MAX_RATIO = 1032;
+
+/**
+ * The chunks of a PNG, walked before decoding: each must lie inside the file and IEND must come, so a
+ * truncated file fails at once; and the compressed image data (IDAT) must be large enough to inflate
+ * to the rows the header declares, so a small file cannot claim a huge image.
+ */
+const checkPngChunks = (bytes: Uint8Array, name: string, header: ReturnType<typeof pngHeader>): void => {
+  let at = 8;
+  let idat = 0;
+  for (;;) {
+    if (at + 12 > bytes.length) {
+      throw new ImageError(name, `truncated PNG: the file ends at byte ${bytes.length} before its end chunk (IEND); expected a complete PNG file`);
+    }
+    const length = readU32(bytes, at);
+    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    if (at + 12 + length > bytes.length) {
+      throw new ImageError(name, `truncated PNG: the ${JSON.stringify(type)} chunk at byte ${at} needs ${length + 12} bytes, the file ends after ${bytes.length - at}; expected a complete PNG file`);
+    }
+    if (type === "IDAT") idat += length;
+    if (type === "IEND") break;
+    at += 12 + length;
+  }
+  const channels = PNG_CHANNELS[header.colorType];
+  if (channels === undefined) return; // pngjs names the bad colour type
+  // Each row: a filter byte, then width * channels * bitDepth bits.
+  const raw = header.height * (1 + Math.ceil((header.width * channels * header.bitDepth) / 8));
+  if (raw > DEFLATE_MAX_RATIO * idat + 65536) {
+    throw new ImageError(
+      name,
+      `corrupt PNG: its compressed image data (${idat.toLocaleString("en-US")} bytes) cannot hold a ${header.width}x${header.height} image ` +
+        `(${raw.toLocaleString("en-US")} bytes, at most ${DEFLATE_MAX_RATIO}:1 compressed); the file is truncated or its header is wrong`,
+    );
+  }
 };
 
 // Start-of-frame markers carry the size: C0-C3, C5-C7, C9-CB, CD-CF (C4 is DHT, C8 reserved, CC is DAC).
@@ -103,6 +151,8 @@ const isStartOfFrame = (marker: number): boolean =>
 
 interface JpegLayout extends ImageHeader {
   readonly frameMarker: number;
+  /** Where the segment after the frame header starts. */
+  readonly afterFrame: number;
   /** EXIF orientation 1..8 (1 = as stored) from an APP1 Exif segment before the frame. */
   readonly orientation: number;
 }
@@ -138,10 +188,49 @@ const jpegLayout = (bytes: Uint8Array, name: string): JpegLayout => {
     }
     if (isStartOfFrame(marker)) {
       if (length < 8) throw new ImageError(name, `corrupt JPEG: the frame header is ${length} bytes long (at least 8)`);
-      return { format: "jpeg", height: readU16(bytes, body + 1), width: readU16(bytes, body + 3), frameMarker: marker, orientation };
+      return { format: "jpeg", height: readU16(bytes, body + 1), width: readU16(bytes, body + 3), frameMarker: marker, afterFrame: at + 2 + length, orientation };
     }
     if (marker === 0xe1) orientation = exifOrientation(bytes.subarray(body, at + 2 + length)) ?? orientation;
     at += 2 + length;
+  }
+};
+
+/**
+ * The rest of a JPEG, checked before decoding: the segments after the frame header lead to a scan (SOS),
+ * and the end-of-image marker (FF D9) comes after it, so a truncated file fails at once. The
+ * Huffman-coded scans (baseline, extended, progressive) spend at least one bit on every 8x8 block of
+ * the image, so a file whose scan data is smaller than pixels / 512 bytes cannot be the image its
+ * header declares (checked at pixels / 1024, with room to spare).
+ */
+const checkJpegComplete = (bytes: Uint8Array, name: string, layout: JpegLayout): void => {
+  let at = layout.afterFrame;
+  for (;;) {
+    while (at < bytes.length && bytes[at] === 0xff && bytes[at + 1] === 0xff) at++;
+    if (at + 4 > bytes.length) throw new ImageError(name, `truncated JPEG: the file ends (at byte ${bytes.length}) before the scan data; expected a complete JPEG file`);
+    if (bytes[at] !== 0xff) throw new ImageError(name, `corrupt JPEG: expected a marker (0xFF) at byte ${at}, found 0x${bytes[at]!.toString(16).padStart(2, "0")}`);
+    const marker = bytes[at + 1]!;
+    if (marker === 0xda) break;
+    if (marker === 0xd9) throw new ImageError(name, "corrupt JPEG: the image ends (marker FF D9) before any scan data");
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      at += 2;
+      continue;
+    }
+    at += 2 + readU16(bytes, at + 2);
+  }
+  const scanStart = at;
+  let end = bytes.length - 2;
+  while (end > scanStart && !(bytes[end] === 0xff && bytes[end + 1] === 0xd9)) end--;
+  if (end <= scanStart) {
+    throw new ImageError(name, `truncated JPEG: no end-of-image marker (FF D9) after the scan data that starts at byte ${scanStart}; the file is cut short (${bytes.length.toLocaleString("en-US")} bytes)`);
+  }
+  const huffman = layout.frameMarker === 0xc0 || layout.frameMarker === 0xc1 || layout.frameMarker === 0xc2;
+  const need = Math.floor((layout.width * layout.height) / 1024);
+  if (huffman && end - scanStart < need) {
+    throw new ImageError(
+      name,
+      `corrupt JPEG: its scan data (${(end - scanStart).toLocaleString("en-US")} bytes) is too small for a ${layout.width}x${layout.height} image ` +
+        `(at least ${need.toLocaleString("en-US")} bytes); the file is truncated or its header is wrong`,
+    );
   }
 };
 
@@ -193,6 +282,13 @@ const checkSize = (header: ImageHeader, name: string, maxPixels: number): void =
       name,
       `image too large: ${width}x${height} = ${megapixels(pixels)}, above the limit of ${megapixels(maxPixels)} (maxPixels = ${maxPixels}); expected a smaller picture (scale it down first)`,
     );
+  }
+  if (Math.max(width, height) > MAX_SIDE) {
+    throw new ImageError(name, `image too large: ${width}x${height} pixels, a side longer than the limit of ${MAX_SIDE.toLocaleString("en-US")} pixels; expected a smaller picture (scale it down first)`);
+  }
+  const aspect = Math.max(width, height) / Math.min(width, height);
+  if (aspect > MAX_ASPECT) {
+    throw new ImageError(name, `image too elongated: ${width}x${height} pixels, its long side ${Math.round(aspect).toLocaleString("en-US")} times its short side, above the limit of ${MAX_ASPECT}; expected a picture of one digit (crop it first)`);
   }
 };
 
@@ -279,27 +375,34 @@ export const applyOrientation = (img: Image, orientation: number): Image => {
  * turned upright by their EXIF orientation.
  */
 export const decodeImage = (bytes: Uint8Array, name: string, { maxPixels = DEFAULT_MAX_PIXELS }: DecodeOptions = {}): DecodedImage => {
+  if (!(maxPixels >= 1 && maxPixels <= MAX_PIXELS_LIMIT)) throw new RangeError(`decodeImage: maxPixels must be from 1 to ${MAX_PIXELS_LIMIT}, got ${maxPixels}`);
   const format = detectFormat(bytes, name);
   if (format === "png") {
-    checkSize(pngHeader(bytes, name), name, maxPixels);
+    const header = pngHeader(bytes, name);
+    checkSize(header, name, maxPixels);
+    checkPngChunks(bytes, name, header);
     return { format, ...decodePng(bytes, name) };
   }
   const layout = jpegLayout(bytes, name);
   checkSize(layout, name, maxPixels);
+  checkJpegComplete(bytes, name, layout);
   return { format, ...decodeJpeg(bytes, name, layout, maxPixels) };
 };
 
-/** Reads and decodes an image file (see decodeImage). */
+/**
+ * Reads and decodes an image file (see decodeImage). Only a regular file is read (not a device, FIFO
+ * or directory, even behind a symlink), and at most imageByteLimit(maxPixels) bytes of it.
+ */
 export const readImage = (path: string, options: DecodeOptions = {}): DecodedImage => {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readRegularFile(path, imageByteLimit(options.maxPixels ?? DEFAULT_MAX_PIXELS));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new ImageError(path, `no such file; expected the path of ${ACCEPTED}`);
-    if (code === "EISDIR") throw new ImageError(path, `is a directory; expected the path of ${ACCEPTED}`);
-    if (code === "EACCES") throw new ImageError(path, `permission denied; expected a readable image file`);
-    throw new ImageError(path, `cannot be read (${reason(e)})`);
+    if (!(e instanceof FileError)) throw e;
+    if (e.code === "ENOENT") throw new ImageError(path, `no such file; expected the path of ${ACCEPTED}`);
+    if (e.code === "EISDIR") throw new ImageError(path, `is a directory; expected the path of ${ACCEPTED}`);
+    if (e.code === "EACCES") throw new ImageError(path, `permission denied; expected a readable image file`);
+    throw new ImageError(path, `${e.reason}; expected ${ACCEPTED}`);
   }
   return decodeImage(bytes, path, options);
 };
