@@ -1,11 +1,15 @@
 // End-to-end: predict.ts run as a user runs it, with a small model trained here and real MNIST test
 // digits written out as pictures.
 
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { crc32, deflateSync } from "node:zlib";
+import jpeg from "jpeg-js";
+import { PNG } from "pngjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { random, tensor } from "../../src/autograd/index.ts";
+import { mul, random, scalar, tensor } from "../../src/autograd/index.ts";
 import { asciiArt, createImage, loadMnist, modelFromBytes, modelToBytes, renderDigit, writePng, type MlpParams } from "../../src/data/index.ts";
 import { mlp, softmax } from "../../src/nn/index.ts";
 import { runApp } from "./run-app.ts";
@@ -23,6 +27,11 @@ interface JsonResult {
   steps?: string[];
   error?: string;
 }
+const u32 = (v: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(v);
+  return b;
+};
 const parse = (stdout: string): { model: string; results: JsonResult[] } => JSON.parse(stdout);
 
 let pixels: (i: number) => Float32Array;
@@ -118,17 +127,97 @@ describe("predict.ts with pictures it cannot read", () => {
     expect(r.stderr).toMatch(/^error: .*missing\.png: no such file/m);
   });
 
-  it("as text: an error line in each failed block, and a summary counting them", () => {
+  it("as text: each error on standard error, the predictions and a summary counting the failures on standard output", () => {
     const r = runApp("predict.ts", args());
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain(`== ${bad.blank}\nerror: ${bad.blank}: no ink found`);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `error: ${bad.missing}: no such file; expected the path of a PNG or JPEG image`,
+      expect.stringMatching(/^error: .*notes\.png: not a PNG or JPEG image/),
+      expect.stringMatching(/^error: .*blank\.png: no ink found/),
+      expect.stringMatching(/^error: .*large\.png: image too large: 112x112/),
+    ]);
+    expect(r.stdout).not.toMatch(/^error/m);
+    expect(r.stdout.split("\n").filter((l) => l.startsWith("== "))).toEqual([`== ${png(7)}`]);
     expect(r.stdout).toContain("Summary: 5 pictures, 1 predicted, 4 failed");
-    expect(r.stdout).toContain(`  ${bad.large}: failed`);
+    expect(r.stdout).toContain(`  ${bad.large}: failed (the error is on standard error)`);
     expect(r.stdout.match(/^Prediction: /gm)).toHaveLength(1);
   });
 });
 
+describe("predict.ts with files that are not pictures, or pictures too large to decode", () => {
+  it("refuses /dev/zero, a symlink to it and a FIFO at once, naming what each is (exit 1)", () => {
+    const link = join(dir, "zero.png");
+    symlinkSync("/dev/zero", link);
+    const fifo = join(dir, "pipe.png");
+    execFileSync("mkfifo", [fifo]);
+    const r = runApp("predict.ts", ["--model", model, "--image", "/dev/zero", link, fifo]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("error: /dev/zero: is a character device (such as /dev/zero); expected a regular file; expected a PNG or JPEG image");
+    expect(r.stderr).toContain(`error: ${link}: is a character device`);
+    expect(r.stderr).toContain(`error: ${fifo}: is a FIFO (named pipe); expected a regular file`);
+    expect(r.stdout).toContain("Summary: 3 pictures, 0 predicted, 3 failed");
+    const asModel = runApp("predict.ts", ["--model", "/dev/zero", "--image", png(0)]);
+    expect(asModel.status).toBe(1);
+    expect(asModel.stderr).toBe("error: /dev/zero: cannot read the model file: is a character device (such as /dev/zero); expected a regular file\n");
+  });
+
+  it("refuses a 48 kB PNG of 1 x 25,000,000 pixels from its header, though it is within --max-pixels", () => {
+    const strip = join(dir, "strip.png");
+    const ihdr = Buffer.from(PNG.sync.write(new PNG({ width: 1, height: 1 })).subarray(0, 33)); // signature and IHDR, rewritten here
+    ihdr.writeUInt32BE(1, 16);
+    ihdr.writeUInt32BE(25_000_000, 20);
+    ihdr[24] = 8; // bit depth
+    ihdr[25] = 0; // grey
+    ihdr.writeUInt32BE(crc32(ihdr.subarray(12, 29)), 29);
+    const idat = deflateSync(Buffer.alloc(2 * 25_000_000)); // each row: filter byte 0, one black pixel
+    const chunk = (type: string, data: Buffer) => Buffer.concat([u32(data.length), Buffer.from(type), data, u32(crc32(Buffer.concat([Buffer.from(type), data])))]);
+    writeFileSync(strip, Buffer.concat([ihdr, chunk("IDAT", idat), chunk("IEND", Buffer.alloc(0))]));
+    expect(readFileSync(strip).length).toBeLessThan(60_000);
+    const r = runApp("predict.ts", ["--model", model, "--image", strip]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`error: ${strip}: image too large: 1x25000000 pixels, a side longer than the limit of 20,000 pixels; expected a smaller picture (scale it down first)\n`);
+  });
+
+  it("refuses a tiny JPEG that declares 65535 x 65535 even with --max-pixels raised to its limit, and a --max-pixels above that", () => {
+    const big = join(dir, "huge.jpg");
+    const jpg = Buffer.from(jpeg.encode({ width: 8, height: 8, data: new Uint8Array(256).fill(255) }, 90).data);
+    const sof = jpg.findIndex((b, i) => b === 0xff && jpg[i + 1] === 0xc0);
+    jpg.writeUInt16BE(65535, sof + 5);
+    jpg.writeUInt16BE(65535, sof + 7);
+    writeFileSync(big, jpg);
+    const r = runApp("predict.ts", ["--model", model, "--max-pixels", "100000000", "--image", big]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${big}: image too large: 65535x65535 = 4294.8 megapixels, above the limit of 100.0 megapixels`);
+    const flag = runApp("predict.ts", ["--model", model, "--max-pixels", "5000000000", "--image", big]);
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toContain('--max-pixels: "5000000000" is not accepted: expected an integer from 1 to 100000000');
+  });
+
+  it("fails at once on a truncated PNG or JPEG, saying it is cut short", () => {
+    const cutPng = join(dir, "cut.png");
+    writeFileSync(cutPng, readFileSync(png(0)).subarray(0, 200));
+    const photo = join(dir, "photo.jpg");
+    const rgba = Uint8Array.from({ length: 400 * 300 * 4 }, (_, i) => (i * 7919) % 251);
+    writeFileSync(photo, Buffer.from(jpeg.encode({ width: 400, height: 300, data: rgba }, 90).data).subarray(0, 20_000));
+    const r = runApp("predict.ts", ["--model", model, "--image", cutPng, photo]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/cut\.png: truncated PNG: the "IDAT" chunk at byte 33 needs \d+ bytes, the file ends after \d+/);
+    expect(r.stderr).toContain(`${photo}: truncated JPEG: no end-of-image marker (FF D9) after the scan data`);
+  });
+});
+
 describe("predict.ts with a model it cannot use", () => {
+  it("a model whose weights overflow (a diverged run, weights near 1e17) is refused for each picture, never printed as NaN% (exit 1)", () => {
+    const huge = join(dir, "diverged.safetensors");
+    const { params, config } = modelFromBytes(readFileSync(model), "small");
+    const scaled = Object.fromEntries(Object.entries(params).map(([k, l]) => [k, { weight: mul(l.weight, scalar(1e17)), bias: l.bias }]));
+    writeFileSync(huge, modelToBytes(scaled as unknown as MlpParams, config));
+    const r = runApp("predict.ts", ["--model", huge, "--image", png(0)]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).not.toContain("NaN");
+    expect(r.stderr).toMatch(new RegExp(`^error: ${huge}: the model gives non-finite scores \\(logits such as (-?Infinity|NaN)\\) for the picture ${png(0)}: its weights are too large to use \\(training diverged\\); train it again with a lower --lr\n$`));
+  });
+
   it("a model for other data ([100, 10]) is refused naming its architecture, and nothing is predicted (exit 1)", () => {
     const other = join(dir, "other.safetensors");
     const { params } = mlp([100, 10]).init(random.key(0), [100]);
@@ -164,6 +253,6 @@ describe("predict.ts command-line mistakes (exit 2, with a pointer to --help)", 
     expect(empty.stderr).toContain(`the folder ${emptyFolder} holds no .png, .jpg or .jpeg files`);
     const max = runApp("predict.ts", ["--model", model, "--max-pixels", "0", "--image", png(0)]);
     expect(max.status).toBe(2);
-    expect(max.stderr).toContain('--max-pixels: "0" is not accepted: expected an integer >= 1');
+    expect(max.stderr).toContain('--max-pixels: "0" is not accepted: expected an integer from 1 to 100000000');
   });
 });

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { allExamples, decodeImage, loadMnist, modelFromBytes, type Image } from "../../src/data/index.ts";
+import { mul, scalar } from "../../src/autograd/index.ts";
+import { allExamples, decodeImage, loadMnist, modelFromBytes, modelToBytes, type Image, type MlpParams } from "../../src/data/index.ts";
 import { svgToPng } from "../../src/viz/render.ts";
 import { mlp } from "../../src/nn/index.ts";
 import { runApp, type AppResult } from "./run-app.ts";
@@ -174,6 +175,30 @@ describe("visualize.ts refusing what it cannot use", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/missing\.safetensors: no such model file\. Train one first/);
     expect(existsSync(empty)).toBe(false);
+  });
+
+  it("a model whose weights overflow (a diverged run, weights near 1e25): exits 1 saying so, and draws nothing", () => {
+    const huge = join(dir, "diverged.safetensors");
+    const { params, config } = modelFromBytes(readFileSync(model), "small");
+    const scaled = Object.fromEntries(Object.entries(params).map(([k, l]) => [k, { weight: mul(l.weight, scalar(1e25)), bias: l.bias }]));
+    writeFileSync(huge, modelToBytes(scaled as unknown as MlpParams, config));
+    const pictures = join(dir, "diverged-pictures");
+    const r = runApp("visualize.ts", ["--model", huge, "--out", pictures, "--steps", "5"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/diverged\.safetensors: the model gives non-finite scores \(logits such as (-?Infinity|NaN)\) for [\d,]+ of the 10,000 test digits: its weights are too large to use/);
+    expect(r.stdout).toBe("");
+    expect(readdirSync(pictures)).toEqual([]);
+  });
+
+  it("an --out that is a file, or inside one: exits 1 naming --out and the path before any work", () => {
+    const file = join(dir, "a-file");
+    writeFileSync(file, "keep me");
+    const r = runApp("visualize.ts", ["--model", model, "--out", file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`error: --out: ${file}: cannot create the directory: ${file} is a file, not a directory\n`);
+    const inside = runApp("visualize.ts", ["--model", model, "--out", join(file, "pictures")]);
+    expect(inside.stderr).toBe(`error: --out: ${join(file, "pictures")}: cannot create the directory: ${file} is a file, not a directory\n`);
+    expect(readFileSync(file, "utf8")).toBe("keep me");
   });
 
   it("a file that is not a model: exits 1 naming the file", () => {

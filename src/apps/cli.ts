@@ -9,6 +9,14 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
+/** A flag's value out of its rules: `expected` says what is accepted (checkpoints reuse the rules and the words). */
+export class FlagValueError extends UsageError {
+  override name = "FlagValueError";
+  constructor(readonly flag: string, readonly raw: string, readonly expected: string) {
+    super(`--${flag}: ${JSON.stringify(raw)} is not accepted: expected ${expected}`);
+  }
+}
+
 export interface FlagSpec {
   readonly type: "string" | "boolean";
   readonly default?: string | boolean;
@@ -95,8 +103,7 @@ export const parseFlags = (argv: string[], appFlags: Record<string, FlagSpec>, a
   }
 };
 
-const describeNumber = (flag: string, raw: string, what: string) =>
-  new UsageError(`--${flag}: ${JSON.stringify(raw)} is not accepted: expected ${what}`);
+const describeNumber = (flag: string, raw: string, what: string) => new FlagValueError(flag, raw, what);
 
 /** An integer flag within [min, max]. */
 export const intFlag = (flag: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number => {
@@ -120,7 +127,7 @@ export const numberFlag = (flag: string, raw: string, min: number, max: number, 
 };
 
 export const choiceFlag = <T extends string>(flag: string, raw: string, choices: readonly T[]): T => {
-  if (!choices.includes(raw as T)) throw new UsageError(`--${flag}: ${JSON.stringify(raw)} is not accepted: expected one of ${choices.join(", ")}`);
+  if (!choices.includes(raw as T)) throw new FlagValueError(flag, raw, `one of ${choices.join(", ")}`);
   return raw as T;
 };
 
@@ -130,7 +137,7 @@ export const intListFlag = (flag: string, raw: string): number[] => {
   return raw.split(",").map((part) => {
     const v = Number(part.trim());
     if (part.trim() === "" || !Number.isSafeInteger(v) || v < 1 || v > 1_000_000) {
-      throw new UsageError(`--${flag}: ${JSON.stringify(raw)} is not accepted: expected comma-separated positive layer sizes such as 128,64`);
+      throw new FlagValueError(flag, raw, "comma-separated positive layer sizes such as 128,64");
     }
     return v;
   });
@@ -205,15 +212,26 @@ export class Progress {
   }
 }
 
+/** A word for the shell: quoted when it holds anything but plain path characters. */
+export const shellWord = (word: string): string => (/^[\w./=:,@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`);
+
 /**
  * Run an app's main: `--version` prints the version; usage errors exit 2 with the message and a
  * pointer to --help; other known errors exit 1.
+ * A reader that stops early (`| head -1`) closes our standard output: that is not an error and never
+ * stops the work (a training run still trains and saves everything); the rest of what would go to
+ * standard output is dropped, and standard error says so once.
  */
 export const runMain = async (main: () => Promise<number | void> | number | void, program: string): Promise<void> => {
-  // Output piped into a program that stops reading early (`| head`) is not an error of ours.
+  let closed = false;
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw e;
+    if (e.code !== "EPIPE") throw e;
+    if (closed) return;
+    closed = true;
+    process.stderr.write("note: standard output was closed (broken pipe): the rest of the output to it is dropped; the work goes on\n");
+  });
+  process.stderr.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
   });
   if (process.argv.slice(2).includes("--version")) {
     process.stdout.write(`${versionLine(program)}\n`);

@@ -7,8 +7,8 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { argmax, tensor } from "../autograd/index.ts";
-import { readImage } from "../data/image-io.ts";
-import { DEFAULT_MODEL_PATH, loadModelFile } from "../data/model-file.ts";
+import { MAX_PIXELS_LIMIT, readImage } from "../data/image-io.ts";
+import { checkFiniteLogits, DEFAULT_MODEL_PATH, loadModelFile } from "../data/model-file.ts";
 import { asciiArt, preprocess } from "../data/preprocess.ts";
 import { mlp, softmax } from "../nn/index.ts";
 import { intFlag, parseFlags, runMain, usage, UsageError, type FlagSpec } from "./cli.ts";
@@ -18,7 +18,7 @@ const FLAGS: Record<string, FlagSpec> = {
   model: { type: "string", default: DEFAULT_MODEL_PATH, value: "FILE", help: "the model train.ts wrote" },
   show: { type: "boolean", help: "also print the 28x28 the network saw, as text art" },
   json: { type: "boolean", help: "print machine-readable results (one JSON document) instead" },
-  "max-pixels": { type: "string", default: "25000000", value: "N", help: "refuse pictures with more pixels than this (checked before decoding)" },
+  "max-pixels": { type: "string", default: "25000000", value: "N", help: `refuse pictures with more pixels than this (checked before decoding; at most ${MAX_PIXELS_LIMIT})` },
   help: { type: "boolean", short: "h", help: "show this help" },
 };
 const USAGE = usage("predict.ts", "Predict the digit in pictures with a model trained by train.ts.", FLAGS);
@@ -60,15 +60,18 @@ const main = (): number => {
   }
   const files = expand([...((v.image as string[] | undefined) ?? []), ...positionals]);
   if (files.length === 0) throw new UsageError("--image: no picture given; expected --image FILE (PNG or JPEG), several files, or a folder");
-  const maxPixels = intFlag("max-pixels", (v["max-pixels"] as string | undefined) ?? "25000000", 1);
-  const model = loadModelFile((v.model as string | undefined) ?? DEFAULT_MODEL_PATH);
+  const maxPixels = intFlag("max-pixels", (v["max-pixels"] as string | undefined) ?? "25000000", 1, MAX_PIXELS_LIMIT);
+  const modelPath = (v.model as string | undefined) ?? DEFAULT_MODEL_PATH;
+  const model = loadModelFile(modelPath);
   const net = mlp(model.config.architecture, { activation: model.config.activation });
 
   const results: Result[] = files.map((file) => {
     try {
       const image = readImage(file, { maxPixels });
       const { pixels, steps } = preprocess(image.rgba, image.width, image.height, { name: file });
-      const probabilities = Array.from(softmax(net.apply(model.params, tensor(pixels, [1, 784]))).data);
+      const logits = net.apply(model.params, tensor(pixels, [1, 784]));
+      checkFiniteLogits(modelPath, logits, () => `the picture ${file}`);
+      const probabilities = Array.from(softmax(logits).data);
       const prediction = argmax(tensor(probabilities, [1, 10]))[0]!;
       return { file, prediction, confidence: probabilities[prediction]!, probabilities, steps: [`decoded ${image.format.toUpperCase()} ${image.width}x${image.height}`, ...steps], pixels };
     } catch (e) {
@@ -81,11 +84,11 @@ const main = (): number => {
     process.stdout.write(`${JSON.stringify({ model: v.model ?? DEFAULT_MODEL_PATH, results: out }, null, 2)}\n`);
   } else {
     for (const r of results) {
-      process.stdout.write(`== ${r.file}\n`);
       if (r.error !== undefined) {
-        process.stdout.write(`error: ${r.error}\n\n`);
+        process.stderr.write(`error: ${r.error}\n`);
         continue;
       }
+      process.stdout.write(`== ${r.file}\n`);
       process.stdout.write("Preprocessing:\n");
       r.steps!.forEach((s, i) => process.stdout.write(`  ${i + 1}. ${s}\n`));
       if (v.show) process.stdout.write(`What the network saw (28x28):\n${asciiArt(r.pixels!)}\n`);
@@ -99,11 +102,11 @@ const main = (): number => {
     if (results.length > 1) {
       const ok = results.filter((r) => r.error === undefined);
       process.stdout.write(`Summary: ${results.length} pictures, ${ok.length} predicted, ${results.length - ok.length} failed\n`);
-      for (const r of results) process.stdout.write(`  ${r.file}: ${r.error === undefined ? `${r.prediction} (${percentOf(r.confidence!)})` : `failed: ${r.error}`}\n`);
+      for (const r of results) process.stdout.write(`  ${r.file}: ${r.error === undefined ? `${r.prediction} (${percentOf(r.confidence!)})` : "failed (the error is on standard error)"}\n`);
     }
   }
   const failed = results.filter((r) => r.error !== undefined);
-  for (const r of failed) if (v.json) process.stderr.write(`error: ${r.error}\n`);
+  if (v.json) for (const r of failed) process.stderr.write(`error: ${r.error}\n`);
   return failed.length > 0 ? 1 : 0;
 };
 

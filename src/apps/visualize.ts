@@ -7,7 +7,8 @@
 import { join } from "node:path";
 import { argmax, type Tensor } from "../autograd/index.ts";
 import { allExamples, loadMnist } from "../data/index.ts";
-import { DEFAULT_MODEL_PATH, loadModelFile } from "../data/model-file.ts";
+import { checkWritable, FileError } from "../data/files.ts";
+import { checkFiniteLogits, DEFAULT_MODEL_PATH, loadModelFile } from "../data/model-file.ts";
 import { maximizeActivation } from "../nn/activation-max.ts";
 import { absQuantile, confidentMistakes, fractionNearZero, lowestRecall, meanAndStd, mostConfused, topIndices, unitNorms, unitWeights } from "../nn/inspect.ts";
 import { accuracy, confusionMatrix, mlp, softmax } from "../nn/index.ts";
@@ -58,6 +59,13 @@ const main = async (): Promise<number> => {
   const tv = numberFlag("tv", flag("tv"), 0, Infinity);
 
   const model = loadModelFile(modelPath);
+  // Every file error names the flag and the path; the folder is checked before any work.
+  const underOut = (e: unknown): unknown => (e instanceof FileError ? new Error(`--out: ${e.message}`) : e);
+  try {
+    checkWritable(join(outDir, `weights_layer1.${format}`));
+  } catch (e) {
+    throw underOut(e);
+  }
   const { architecture, activation } = model.config;
   const net = mlp(architecture, { activation });
   const mnist = loadMnist({ ...(v.data !== undefined && { dataDir: v.data as string }) });
@@ -65,7 +73,9 @@ const main = async (): Promise<number> => {
   const logitsOf = (x: Tensor): Tensor => net.apply(model.params, x);
 
   // The test set through the network.
-  const probabilities = softmax(logitsOf(test.x));
+  const logits = logitsOf(test.x);
+  checkFiniteLogits(modelPath, logits, (n) => `${grouped(n)} of the ${grouped(test.size)} test digits`);
+  const probabilities = softmax(logits);
   const predicted = argmax(probabilities, -1);
   const counts = confusionMatrix(predicted, test.labels, 10);
   const layers = Object.entries(model.params); // dense1, dense2, ... in order
@@ -74,7 +84,11 @@ const main = async (): Promise<number> => {
   const saved: [string, string][] = [];
   const save = async (name: string, chart: Chart, what: string): Promise<void> => {
     const file = `${name}.${format}`;
-    await writeChart(join(outDir, file), chart);
+    try {
+      await writeChart(join(outDir, file), chart);
+    } catch (e) {
+      throw underOut(e);
+    }
     saved.push([file, what]);
   };
 
