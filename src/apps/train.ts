@@ -6,8 +6,8 @@
 
 import { readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { argmax, random, valueAndGradAux, type Tensor } from "../autograd/index.ts";
-import { batchCount, batches, loadMnist, splitTrainValidation, type Examples } from "../data/index.ts";
+import { argmax, jit, random, valueAndGradAux, type Tensor } from "../autograd/index.ts";
+import { batchCount, batches, loadMnist, scalePixels, splitTrainValidation, type Examples } from "../data/index.ts";
 import { writeFileAtomic } from "../data/files.ts";
 import { checkpointFromBytes, checkpointToBytes, modelToBytes, type MlpParams } from "../data/model.ts";
 import {
@@ -41,6 +41,7 @@ const FLAGS: Record<string, FlagSpec> = {
   limit: { type: "string", value: "N", help: "train on the first N training examples only (quick runs)" },
   resume: { type: "string", value: "FILE", help: "continue from a checkpoint (*.ckpt.safetensors)" },
   json: { type: "boolean", help: "print one JSON object per epoch on stdout (and a final one)" },
+  eager: { type: "boolean", help: "run each op as it comes instead of the compiled step (jit): slower, the same numbers" },
   quiet: { type: "boolean", help: "print only the final result" },
   help: { type: "boolean", short: "h", help: "show this help" },
 };
@@ -70,6 +71,7 @@ interface Options {
   readonly resume: string | undefined;
   readonly json: boolean;
   readonly quiet: boolean;
+  readonly eager: boolean;
   /** Flags given explicitly on the command line (a resume keeps the checkpoint's value for the others). */
   readonly explicit: ReadonlySet<string>;
 }
@@ -101,6 +103,7 @@ const parseOptions = (argv: string[]): Options | "help" => {
     resume: v.resume as string | undefined,
     json: v.json === true,
     quiet: v.quiet === true,
+    eager: v.eager === true,
     explicit: new Set(Object.keys(v)),
   };
 };
@@ -269,11 +272,27 @@ const main = async (): Promise<number> => {
   say(EPOCH_HEADER);
 
   // ---- training -----------------------------------------------------------------------------
-  const lossAndLogits = (p: Params, x: Tensor, labels: Uint8Array, key: random.Key) => {
+  // One training step as a pure function of the parameters, the optimizer state and a batch: the
+  // forward pass, the gradient, the update. jit compiles it once per batch shape and runs it as a
+  // fixed program; params and state are donated, so they are updated where they are.
+  const lossAndLogits = (p: Params, x: Tensor, labels: Tensor, key: random.Key) => {
     const logits = net.apply(p, x, { training: true, key });
     return [softmaxCrossEntropy(logits, labels), logits] as const;
   };
-  const step = valueAndGradAux(lossAndLogits);
+  const gradients = valueAndGradAux(lossAndLogits);
+  interface StepInput { params: Params; state: OptimizerState; pixels: Tensor; labels: Tensor; key: random.Key }
+  const trainStep = ({ params: p, state: s, pixels, labels, key }: StepInput) => {
+    const { value, grads, aux: logits } = gradients(p, scalePixels(pixels), labels, key);
+    const next = optimizer.update(grads, s, p);
+    return { params: next.params, state: next.state, loss: value, logits };
+  };
+  const step = parsed.eager ? trainStep : jit(trainStep, { donate: ["params", "state"], name: "trainStep" });
+  // A chunk's predicted classes and mean cross-entropy, compiled like the step.
+  const scoreChunk = (p: Params, pixels: Tensor, labels: Tensor) => {
+    const logits = net.apply(p, scalePixels(pixels));
+    return { predicted: argmax(logits, -1), loss: softmaxCrossEntropy(logits, labels) };
+  };
+  const score = parsed.eager ? scoreChunk : jit(scoreChunk, { name: "score" });
   // Predictions over a whole set, in chunks built from the bytes (no float32 copy of the set is held),
   // with the mean cross-entropy of the set (the validation loss).
   const predict = (p: Params, examples: Examples, among?: Int32Array): { predicted: Int32Array; labels: Uint8Array; loss: number } => {
@@ -283,10 +302,10 @@ const main = async (): Promise<number> => {
     let at = 0;
     let lossSum = 0;
     for (const chunk of batches(examples, { batchSize: 2000, ...(among && { among }), reuseBuffers: true })) {
-      const logits = net.apply(p, chunk.x);
-      lossSum += softmaxCrossEntropy(logits, chunk.labels).item() * chunk.size;
-      predicted.set(argmax(logits, -1), at);
-      labels.set(chunk.labels, at);
+      const scored = score(p, chunk.pixels, chunk.labels);
+      lossSum += scored.loss.item() * chunk.size;
+      predicted.set(scored.predicted.data, at);
+      labels.set(chunk.labels.data, at);
       at += chunk.size;
     }
     return { predicted, labels, loss: lossSum / Math.max(1, n) };
@@ -308,7 +327,7 @@ const main = async (): Promise<number> => {
     writeFileAtomic(ckptPath, checkpointToBytes({
       params: params as unknown as MlpParams,
       optimizerState: state as never,
-      info: { config, position, history, rngKey: [...root], note: "shuffle, dropout and init keys are derived from the seed, the epoch and the batch" },
+      info: { config, position, history, rngKey: random.keyWords(root), note: "shuffle, dropout and init keys are derived from the seed, the epoch and the batch" },
     }));
 
   let lastFinite = NaN;
@@ -321,8 +340,8 @@ const main = async (): Promise<number> => {
     let t0 = performance.now();
     for (const batch of batches(trainAll, { batchSize: config.batchSize, key: shuffleKey, epoch, among: holdout.train, reuseBuffers: true })) {
       if (b++ < position.batch) continue; // resuming inside an epoch: these batches were done
-      const { value, grads, aux: logits } = step(params, batch.x, batch.labels, random.foldIn(epochKey, position.batch));
-      const loss = value.item();
+      const out = step({ params, state, pixels: batch.pixels, labels: batch.labels, key: random.foldIn(epochKey, position.batch) });
+      const loss = out.loss.item();
       if (!Number.isFinite(loss)) {
         process.off("SIGINT", onSigint);
         const kept = history.length > 0 ? `the last good checkpoint (end of epoch ${history.length}) is kept at ${ckptPath}` : "no checkpoint was written (it diverged in the first epoch)";
@@ -333,11 +352,10 @@ const main = async (): Promise<number> => {
         return 3;
       }
       lastFinite = loss;
-      // donate: these grads, state and params are never used again, so the update reuses their memory.
-      ({ params, state } = optimizer.update(grads, state, params, { donate: true }));
+      ({ params, state } = out);
       position.batch++;
       position.lossSum += loss * batch.size;
-      position.correct += accuracy(logits, batch.labels) * batch.size;
+      position.correct += accuracy(out.logits, batch.labels) * batch.size;
       position.seen += batch.size;
       const now = performance.now();
       progress.update(position.seen, (position.seen * 1000) / (position.seconds * 1000 + now - t0), position.lossSum / position.seen);
@@ -366,7 +384,7 @@ const main = async (): Promise<number> => {
       validationAccuracy: validated?.accuracy ?? null,
       testAccuracy: evaluate(params, test.examples).accuracy,
       seconds: position.seconds,
-      learningRate: schedule(Math.max(0, (state.step ?? 1) - 1)),
+      learningRate: optimizer.rateAt(Math.max(0, state.step.item() - 1)),
     };
     history.push(record);
     if (json) process.stdout.write(`${JSON.stringify({ type: "epoch", ...record })}\n`);

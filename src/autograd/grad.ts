@@ -1,16 +1,38 @@
 // Reverse-mode differentiation of the recorded graph: find the nodes between the output and the
 // requested inputs (iteratively, so a 100,000-op chain cannot overflow the stack), walk them in
 // reverse topological order, and let each node's vjp turn its cotangent into its parents'.
+//
+// Higher-order gradients: while a valueAndGrad is running its function, a gradient taken inside it
+// is built with createGraph: the vjps get the tracked tensors themselves, so the cotangents they
+// compute (with ops) are recorded too, and the outer gradient differentiates through them.
 
-import { recycle } from "./donation.ts";
-import * as e from "./kernels/elementwise.ts";
-import { collectAllocations } from "./kernels/pool.ts";
+import { zerosLike, ones } from "./ops/creation.ts";
+import { add } from "./ops/elementwise.ts";
+import { isFloat } from "../backend/index.ts";
 import { sameShape, ShapeError, shapeStr } from "./shape.ts";
-import { Tensor, unsettledData as dataOf } from "./tensor.ts";
+import { detach, Tensor, withShape } from "./tensor.ts";
 import { treeLeaves, treeMap, type Tree } from "./tree.ts";
 
-/** A fresh tracked handle on `t`'s data: the start of a graph that gradients will flow back to. */
-export const watch = (t: Tensor): Tensor => new Tensor(dataOf(t), t.shape, { op: "input", parents: [], vjp: null });
+/** How many differentiated functions are running now: > 0 means a gradient taken now must be differentiable. */
+let depth = 0;
+
+const differentiating = <T>(f: () => T): T => {
+  depth++;
+  try {
+    return f();
+  } finally {
+    depth--;
+  }
+};
+
+/**
+ * A fresh tracked handle on `t`'s values: the start of a graph that gradients will flow back to.
+ * If t is itself tracked (a gradient of a gradient), the new handle passes cotangents on to it.
+ */
+export const watch = (t: Tensor): Tensor => {
+  if (!isFloat(t.dtype)) throw new ShapeError(`watch: only float tensors can be differentiated, got ${t.dtype}`);
+  return withShape(t, t.shape, t.node === null ? { op: "input", parents: [], vjp: null } : { op: "input", parents: [t], vjp: (g) => [g] });
+};
 
 /**
  * Cotangents of `out` with respect to each of `inputs` (watched tensors), given the cotangent `seed`
@@ -20,8 +42,10 @@ export const backward = (out: Tensor, inputs: readonly Tensor[], seed: Tensor): 
   if (!sameShape(seed.shape, out.shape)) {
     throw new ShapeError(`backward: the seed cotangent has shape ${shapeStr(seed.shape)} but the output has ${shapeStr(out.shape)}`);
   }
+  const createGraph = depth > 0;
   const wanted = new Set(inputs);
-  // 1. Post-order over tracked nodes with an explicit stack; `needed` marks nodes on a path to an input.
+  // 1. Post-order over tracked nodes with an explicit stack, stopping at the inputs; `needed` marks
+  //    nodes on a path to an input.
   const order: Tensor[] = [];
   const needed = new Set<Tensor>();
   const visited = new Set<Tensor>();
@@ -31,7 +55,7 @@ export const backward = (out: Tensor, inputs: readonly Tensor[], seed: Tensor): 
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
       const [t, i] = top;
-      const parents = t.node!.parents;
+      const parents = wanted.has(t) ? [] : t.node!.parents;
       if (i < parents.length) {
         top[1] = i + 1;
         const p = parents[i]!;
@@ -48,77 +72,35 @@ export const backward = (out: Tensor, inputs: readonly Tensor[], seed: Tensor): 
   }
   // 2. Reverse topological order: every consumer of a tensor is finished before the tensor itself.
   const cotangent = new Map<Tensor, Tensor>([[out, seed]]);
-  // Intermediate cotangents are used once and then dead, so the memory of those that the kernels
-  // made during this pass goes back to the kernels' free-list (./kernels/pool.ts) for the next
-  // results of their size. A buffer is given back only when no cotangent still held refers to it
-  // (vjps may pass a cotangent on as it is, e.g. add's, or reshaped) and it was made in this pass.
-  const made = new WeakSet<Float32Array>();
-  const holders = new Map<ArrayBufferLike, number>();
-  const hold = (c: Tensor) => {
-    const buffer = dataOf(c).buffer;
-    holders.set(buffer, (holders.get(buffer) ?? 0) + 1);
-  };
-  const letGo = (c: Tensor) => {
-    const data = dataOf(c);
-    const left = holders.get(data.buffer)! - 1;
-    if (left > 0) holders.set(data.buffer, left);
-    else {
-      holders.delete(data.buffer);
-      if (made.has(data as Float32Array)) recycle(c);
-    }
-  };
-  hold(seed);
-  const before = collectAllocations(made);
-  try {
-    for (let i = order.length - 1; i >= 0; i--) {
-      const t = order[i]!;
-      const g = cotangent.get(t);
-      const node = t.node!;
-      if (g === undefined || node.vjp === null || !needed.has(t)) continue;
-      const needs = node.parents.map((p) => needed.has(p));
-      const grads = node.vjp(g, needs);
-      node.parents.forEach((p, j) => {
-        const gp = grads[j];
-        if (!needs[j] || gp === null || gp === undefined) return;
-        if (!sameShape(gp.shape, p.shape)) {
-          throw new ShapeError(`${node.op}: vjp returned a cotangent of shape ${shapeStr(gp.shape)} for input ${j} of shape ${shapeStr(p.shape)}`);
-        }
-        const prev = cotangent.get(p);
-        hold(gp);
-        if (prev === undefined) cotangent.set(p, gp);
-        else {
-          // A tensor used twice receives the sum of both paths (x*x gives 2x).
-          const sum = new Tensor(e.add(prev.data, gp.data), p.shape);
-          cotangent.set(p, sum);
-          hold(sum);
-          letGo(prev);
-          letGo(gp);
-        }
-      });
-      if (!wanted.has(t)) {
-        cotangent.delete(t); // intermediate cotangents are freed as soon as they are used
-        letGo(g);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i]!;
+    const g = cotangent.get(t);
+    const node = t.node!;
+    if (g === undefined || node.vjp === null || !needed.has(t) || wanted.has(t)) continue;
+    const needs = node.parents.map((p) => needed.has(p));
+    const grads = node.vjp(g, needs, t, createGraph);
+    node.parents.forEach((p, j) => {
+      const gp = grads[j];
+      if (!needs[j] || gp === null || gp === undefined) return;
+      if (!sameShape(gp.shape, p.shape)) {
+        throw new ShapeError(`${node.op}: vjp returned a cotangent of shape ${shapeStr(gp.shape)} for input ${j} of shape ${shapeStr(p.shape)}`);
       }
-    }
-  } finally {
-    collectAllocations(before);
+      if (gp.dtype !== p.dtype) {
+        throw new ShapeError(`${node.op}: vjp returned a ${gp.dtype} cotangent for input ${j}, which is ${p.dtype}`);
+      }
+      const prev = cotangent.get(p);
+      // A tensor used twice receives the sum of both paths (x*x gives 2x).
+      cotangent.set(p, prev === undefined ? gp : add(prev, gp));
+    });
+    cotangent.delete(t); // intermediate cotangents are dropped as soon as they are used
   }
-  return inputs.map((x) => {
-    const g = cotangent.get(x);
-    return g === undefined ? new Tensor(e.like(dataOf(x)), x.shape) : new Tensor(dataOf(g), g.shape);
-  });
+  return inputs.map((x) => cotangent.get(x) ?? zerosLike(x));
 };
 
 const checkScalar = (who: string, value: Tensor): void => {
   if (value.size !== 1) {
     throw new ShapeError(`${who}: the function must return a scalar (one-element) tensor to differentiate, got shape ${shapeStr(value.shape)}`);
   }
-};
-
-const one = (t: Tensor): Tensor => {
-  const data = e.like(dataOf(t), 1);
-  data[0] = 1;
-  return new Tensor(data, t.shape);
 };
 
 /**
@@ -135,13 +117,13 @@ export const valueAndGrad = <P extends Tree, R extends unknown[]>(f: (params: P,
 export const valueAndGradAux = <P extends Tree, R extends unknown[], A>(f: (params: P, ...rest: R) => readonly [Tensor, A]) =>
   (params: P, ...rest: R): { value: Tensor; grads: P; aux: A } => {
     const watched = treeMap(params, watch);
-    const [value, aux] = f(watched, ...rest);
+    const [value, aux] = differentiating(() => f(watched, ...rest));
     checkScalar("valueAndGrad", value);
     const inputs = treeLeaves(watched).map(({ leaf }) => leaf);
-    const g = backward(value, inputs, one(value));
+    const g = backward(value, inputs, ones(value.shape, value.dtype));
     let i = 0;
     const grads = treeMap(watched, () => g[i++]!);
-    return { value: new Tensor(dataOf(value), value.shape), grads, aux };
+    return { value: depth > 0 ? value : detach(value), grads, aux };
   };
 
 /** grad(f)(params, ...rest): the gradient of scalar f with respect to params, shaped like params. */
@@ -154,9 +136,9 @@ export const grad = <P extends Tree, R extends unknown[]>(f: (params: P, ...rest
  */
 export const vjp = (f: (...xs: Tensor[]) => Tensor, ...primals: Tensor[]) => {
   const watched = primals.map(watch);
-  const out = f(...watched);
+  const out = differentiating(() => f(...watched));
   return {
-    out: new Tensor(dataOf(out), out.shape),
+    out: depth > 0 ? out : detach(out),
     backward: (g: Tensor): Tensor[] => backward(out, watched, g),
   };
 };

@@ -1,16 +1,21 @@
-// The public face of the engine: tensors, ops, differentiation, gradcheck, randomness.
+// The public face of the engine: tensors, ops, differentiation, jit, gradcheck, randomness.
 
-export { Tensor, tensor, zeros, ones, full, scalar, arange, eye, zerosLike, onesLike, unsettledData } from "./tensor.ts";
+export { Tensor, tensor, detach } from "./tensor.ts";
 export type { DType, TypedArray, NestedArray, GraphNode, Cotangents } from "./tensor.ts";
+export { full, zeros, ones, scalar, zerosLike, onesLike, arange, eye } from "./ops/creation.ts";
 export { ShapeError, broadcastShapes, sizeOf, shapeStr, type Shape } from "./shape.ts";
-export { defineOp, type OpDefinition, type VjpContext, type Op } from "./define-op.ts";
+export { defineOp, run, run1, type OpDefinition, type VjpContext, type Op } from "./define-op.ts";
 export * from "./ops/elementwise.ts";
 export * from "./ops/reduce.ts";
-export * from "./ops/movement.ts";
-export * from "./ops/matmul.ts";
+export { reshape, transpose, broadcastTo, sumToShape, slice, concat, gather, takeAlongAxis, stopGradient } from "./ops/movement.ts";
+export { matmul, type MatmulOptions } from "./ops/matmul.ts";
 export { linear, type LinearActivation, type LinearOptions } from "./ops/linear.ts";
-export { takeOver, recycle, ownsBuffer } from "./donation.ts";
+export { sgdUpdate, momentumUpdate, adamUpdate } from "./ops/update.ts";
 export { valueAndGrad, valueAndGradAux, grad, vjp, backward, watch } from "./grad.ts";
+export { jit, printProgram, printCompiledProgram, TraceError, type Jitted, type JitOptions } from "./jit.ts";
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from "./gradcheck.ts";
 export { treeMap, treeLeaves, type Tree } from "./tree.ts";
+export { HandleError } from "./backend.ts";
+export { DeletedError, KernelError, defineKernel, useBackend, currentBackend, type Kernel } from "../backend/index.ts";
 export * as random from "./random.ts";
+export * as kernels from "../backend/kernels.ts";

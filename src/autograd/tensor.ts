@@ -1,11 +1,15 @@
-// Tensor: an immutable n-dimensional array { shape, dtype, data } plus, when it was computed from
-// something a gradient was asked for, the graph node that records how.
+// Tensor: an immutable n-dimensional array { shape, dtype } whose values a backend holds behind an
+// opaque handle, plus, when it was computed from something a gradient was asked for, the graph node
+// that records how. Values come in by copy (tensor(), new Tensor(array, shape)) and go out by copy
+// (t.data), so nothing a user holds can change a tensor, and nothing a tensor does can change what
+// a user holds.
 
-import { settle } from "./kernels/deferred.ts";
+import type { DType, TypedArray } from "../backend/index.ts";
+import { dtypeOf } from "../backend/index.ts";
+import { fromValues, readHandle, type Handle } from "./backend.ts";
 import { checkShape, sameShape, ShapeError, shapeStr, sizeOf, type Shape } from "./shape.ts";
 
-export type DType = "float32" | "float64";
-export type TypedArray = Float32Array | Float64Array;
+export type { DType, TypedArray };
 
 /** A cotangent flowing back into each input; null where no gradient is needed. */
 export type Cotangents = readonly (Tensor | null)[];
@@ -13,55 +17,71 @@ export type Cotangents = readonly (Tensor | null)[];
 /**
  * One recorded step of the computation: which op made a tensor, from which parents, and the
  * vector-Jacobian product that maps the output's cotangent to one cotangent per parent.
- * `needs[i]` says whether parent i leads to a requested gradient, so a vjp can skip the rest.
+ * `needs[i]` says whether parent i leads to a requested gradient, so a vjp can skip the rest;
+ * `createGraph` asks for cotangents that can themselves be differentiated (a higher-order gradient).
  */
 export interface GraphNode {
   readonly op: string;
   readonly parents: readonly Tensor[];
-  readonly vjp: ((g: Tensor, needs: readonly boolean[]) => Cotangents) | null;
+  readonly vjp: ((g: Tensor, needs: readonly boolean[], self: Tensor, createGraph: boolean) => Cotangents) | null;
 }
 
-/**
- * t's data array as it is, without settling it (./kernels/deferred.ts): only for code that passes
- * the array on without reading its values (to a kernel that finds it in its own memory, to a new
- * Tensor over the same data, to checks of its identity or buffer). Set by Tensor's static block.
- */
-export let unsettledData: (t: Tensor) => TypedArray;
+/** Set while a vjp that must stay differentiable runs: reading values there would cut the graph. */
+let readGuard: string | null = null;
+export const guardReads = <T>(op: string | null, f: () => T): T => {
+  const before = readGuard;
+  readGuard = op;
+  try {
+    return f();
+  } finally {
+    readGuard = before;
+  }
+};
+
+/** The handle behind t (for the front end's own modules; not part of the public API). */
+export let handleOf: (t: Tensor) => Handle;
 
 export class Tensor {
   readonly shape: Shape;
   readonly dtype: DType;
-  readonly #data: TypedArray;
   readonly size: number;
   /** Null for constants (data, or anything computed only from constants): nothing is recorded. */
   readonly node: GraphNode | null;
-
-  constructor(data: TypedArray, shape: Shape, node: GraphNode | null = null) {
-    const frozen = checkShape("tensor", shape);
-    const size = sizeOf(frozen);
-    if (data.length !== size) {
-      throw new ShapeError(`tensor: ${data.length} values cannot fill shape ${shapeStr(frozen)} (needs ${size})`);
-    }
-    this.shape = frozen;
-    this.dtype = data instanceof Float64Array ? "float64" : "float32";
-    this.#data = data;
-    this.size = size;
-    this.node = node;
-  }
+  readonly #handle: Handle;
+  #values: TypedArray | null = null;
 
   /**
-   * The values in row-major order. Never written after construction: the WebAssembly kernels keep
-   * copies of some arrays (weights, weight gradients, batches) by identity and would not see a write.
-   * A kernel may have left the values in its own memory: reading them here copies them out first
-   * (./kernels/deferred.ts), so code that only passes the array on uses unsettledData instead.
+   * A tensor of `shape` holding a copy of `values` (a typed array; its type gives the dtype). The
+   * engine's own ops pass a handle instead.
    */
-  get data(): TypedArray {
-    settle(this.#data);
-    return this.#data;
+  constructor(values: TypedArray | Handle, shape: Shape, node: GraphNode | null = null) {
+    const frozen = checkShape("tensor", shape);
+    const size = sizeOf(frozen);
+    const handle = ArrayBuffer.isView(values) ? fromValues(values as TypedArray, dtypeOf(values)!) : (values as Handle);
+    if (ArrayBuffer.isView(values) && dtypeOf(values) === null) throw new ShapeError(`tensor: unsupported array type ${values.constructor.name}`);
+    if (handle.size !== size) {
+      throw new ShapeError(`tensor: ${handle.size} values cannot fill shape ${shapeStr(frozen)} (needs ${size})`);
+    }
+    this.shape = frozen;
+    this.dtype = handle.dtype;
+    this.size = size;
+    this.node = node;
+    this.#handle = handle;
   }
 
   static {
-    unsettledData = (t) => t.#data;
+    handleOf = (t) => t.#handle;
+  }
+
+  /**
+   * A copy of the values in row-major order, made the first time it is read and kept: writing into
+   * it changes this array only, never the tensor or any result computed from it.
+   */
+  get data(): TypedArray {
+    if (readGuard !== null && this.node !== null) {
+      throw new ShapeError(`${readGuard}: its vjp reads the values of a tracked tensor (${this}) while a higher-order gradient is taken; a vjp that is differentiated again must be written with ops`);
+    }
+    return (this.#values ??= readHandle(this.#handle, `${this}`));
   }
 
   get rank(): number {
@@ -98,29 +118,17 @@ export class Tensor {
 
 export type NestedArray = number | NestedArray[];
 
-const arrayFor = (dtype: DType, n: number): TypedArray =>
-  dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
-
-export const allocate = arrayFor;
-
-const isTypedArray = (x: unknown): x is ArrayLike<number> & { length: number } =>
-  ArrayBuffer.isView(x) && !(x instanceof DataView);
+const isTypedArray = (x: unknown): x is ArrayLike<number> & { length: number } => ArrayBuffer.isView(x) && !(x instanceof DataView);
 
 /**
  * Make a tensor from nested arrays, a flat typed or plain array (with `shape`), or a number.
  * The values are copied, so later changes to the source cannot reach the tensor.
  */
 export const tensor = (values: NestedArray | ArrayLike<number>, shape?: Shape, dtype: DType = "float32"): Tensor => {
-  if (typeof values === "number") {
-    const data = arrayFor(dtype, 1);
-    data[0] = values;
-    return new Tensor(data, shape ?? []);
-  }
+  if (typeof values === "number") return new Tensor(fromValues([values], dtype), shape ?? []);
   if (isTypedArray(values) || (shape !== undefined && !Array.isArray((values as ArrayLike<unknown>)[0]))) {
     const flat = values as ArrayLike<number>;
-    const data = arrayFor(dtype, flat.length);
-    for (let i = 0; i < flat.length; i++) data[i] = flat[i]!;
-    return new Tensor(data, shape ?? [flat.length]);
+    return new Tensor(fromValues(flat, dtype), shape ?? [flat.length]);
   }
   // Nested arrays: infer the shape from the first element at each depth, then check every row.
   const inferred: number[] = [];
@@ -142,40 +150,14 @@ export const tensor = (values: NestedArray | ArrayLike<number>, shape?: Shape, d
     v.forEach((x, i) => walk(x, depth + 1, `${path}[${i}]`));
   };
   walk(values, 0, "values");
-  const target = shape ?? inferred;
   if (shape !== undefined && !sameShape(shape, inferred) && sizeOf(shape) !== flat.length) {
     throw new ShapeError(`tensor: ${flat.length} values cannot fill shape ${shapeStr(shape)}`);
   }
-  const data = arrayFor(dtype, flat.length);
-  data.set(flat);
-  return new Tensor(data, target);
+  return new Tensor(fromValues(flat, dtype), shape ?? inferred);
 };
 
-export const full = (shape: Shape, value: number, dtype: DType = "float32"): Tensor => {
-  const data = arrayFor(dtype, sizeOf(checkShape("full", shape)));
-  data.fill(value);
-  return new Tensor(data, shape);
-};
-export const zeros = (shape: Shape, dtype: DType = "float32"): Tensor => full(shape, 0, dtype);
-export const ones = (shape: Shape, dtype: DType = "float32"): Tensor => full(shape, 1, dtype);
-export const scalar = (value: number, dtype: DType = "float32"): Tensor => full([], value, dtype);
-export const zerosLike = (t: Tensor): Tensor => zeros(t.shape, t.dtype);
-export const onesLike = (t: Tensor): Tensor => ones(t.shape, t.dtype);
+/** The same values in another shape (shared: values never change), or as a constant (node null). */
+export const withShape = (t: Tensor, shape: Shape, node: GraphNode | null = null): Tensor => new Tensor(handleOf(t), shape, node);
 
-/** [start, start+step, ...) up to but excluding stop, like numpy.arange. */
-export const arange = (start: number, stop?: number, step = 1, dtype: DType = "float32"): Tensor => {
-  if (stop === undefined) [start, stop] = [0, start];
-  if (step === 0 || !Number.isFinite(step)) throw new ShapeError(`arange: step must be a finite non-zero number, got ${step}`);
-  const n = Math.max(0, Math.ceil((stop - start) / step));
-  const data = arrayFor(dtype, n);
-  for (let i = 0; i < n; i++) data[i] = start + i * step;
-  return new Tensor(data, [n]);
-};
-
-/** The n x n identity matrix. */
-export const eye = (n: number, dtype: DType = "float32"): Tensor => {
-  checkShape("eye", [n, n]);
-  const data = arrayFor(dtype, n * n);
-  for (let i = 0; i < n; i++) data[i * n + i] = 1;
-  return new Tensor(data, checkShape("eye", [n, n]));
-};
+/** t as a constant: the same values, no graph node (gradients stop here). */
+export const detach = (t: Tensor): Tensor => (t.node === null ? t : new Tensor(handleOf(t), t.shape));

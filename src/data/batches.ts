@@ -1,24 +1,24 @@
-// From examples to what a model eats: flattened, normalized inputs x in [0, 1] of shape
-// [batch, rows * cols], labels, a seeded train/validation split, and shuffled mini-batches.
+// From examples to what a model eats: pixel rows [batch, rows * cols] as bytes, labels, a seeded
+// train/validation split, and shuffled mini-batches.
 //
-// Pixels stay bytes until a batch is built; each batch scales its own rows (x / 255), on WebAssembly
-// SIMD where available (the autograd kernels' gatherUnitFloats, the same bits as the plain loop).
-// bench/data.ts measures this against holding a float32 copy of the whole set: copying float rows
-// saves a few ms per epoch of 844 batches, but making the copy costs most of a second and 188 MB
-// more memory (four bytes a pixel instead of one), so it would pay back only after a hundred
-// epochs or more. Bytes it is.
+// Pixels stay bytes until the model scales them: x = pixels / 255 (scalePixels, an op, so a compiled
+// training step does it itself, reading 1 byte a pixel instead of 4). bench/data.ts measures this
+// against holding a float32 copy of the whole set: copying float rows saves a few ms per epoch of
+// 844 batches, but making the copy costs most of a second and 188 MB more memory (four bytes a
+// pixel instead of one), so it would pay back only after a hundred epochs or more. Bytes it is.
 //
 // Epoch e's order is permutation(foldIn(key, e)): a function of the key and the epoch alone, so a run
 // resumed at epoch k sees the same batches as one that never stopped.
 
-import { foldIn, permutation, type Key } from "../autograd/random.ts";
-import { gatherUnitFloatsReference, simd } from "../autograd/kernels/wasm/index.ts";
-import { Tensor } from "../autograd/tensor.ts";
+import { cast, div, random, Tensor, tensor } from "../autograd/index.ts";
 import { DataError } from "./idx-parse.ts";
 import type { Examples } from "./mnist.ts";
 
+type Key = random.Key;
+const { foldIn, permutation } = random;
+
 /**
- * x / 255 is computed as x * (1 / 255): for every byte x the float32 result is the same as the
+ * x / 255 computed as x * (1 / 255): for every byte x the float32 result is the same as the
  * correctly rounded x / 255 (checked for all 256 in spec/data/batches.spec.ts), and a multiply is
  * faster than a division or a table lookup (bench/data.ts).
  */
@@ -43,16 +43,18 @@ const checkIndices = (data: Examples, indices: ArrayLike<number>, what: string):
   }
 };
 
-/**
- * Rows `indices` of the images, flattened and scaled to [0, 1], written into `out` (row r is
- * out[r * features .. (r + 1) * features)). No checks: the caller has checked the indices.
- * asTensorData: out is about to become a tensor's data and is never written again, so the kernels
- * may keep its values where the products that read it next find them (see gatherUnitFloats).
- */
-export const gatherInputs = (data: Examples, indices: ArrayLike<number>, out: Float32Array, asTensorData = false): Float32Array =>
-  simd !== null
-    ? simd.gatherUnitFloats(data.images, indices, featureCount(data), out, asTensorData)
-    : gatherUnitFloatsReference(data.images, indices, featureCount(data), out);
+/** Rows `indices` of the images (bytes, flattened), into `out`. No checks: the caller has checked the indices. */
+export const gatherPixels = (data: Examples, indices: ArrayLike<number>, out: Uint8Array): Uint8Array => {
+  const f = featureCount(data);
+  for (let r = 0; r < indices.length; r++) {
+    const from = indices[r]! * f;
+    out.set(data.images.subarray(from, from + f), r * f);
+  }
+  return out;
+};
+
+/** Pixels (uint8, 0..255) to x in [0, 1]: x = pixels / 255 in float32 (correctly rounded). */
+export const scalePixels = (pixels: Tensor): Tensor => div(cast(pixels, "float32"), 255);
 
 /** Labels of `indices`, into `out`. */
 export const gatherLabels = (data: Examples, indices: ArrayLike<number>, out: Uint8Array): Uint8Array => {
@@ -60,10 +62,14 @@ export const gatherLabels = (data: Examples, indices: ArrayLike<number>, out: Ui
   return out;
 };
 
-/** A mini-batch: inputs x [size, rows * cols] float32 in [0, 1], labels [size], and which examples. */
+/**
+ * A mini-batch: pixels [size, rows * cols] as stored (uint8), labels [size] (uint8), and which
+ * examples. x is the pixels scaled to [0, 1] (float32), computed when first read.
+ */
 export interface Batch {
+  readonly pixels: Tensor;
   readonly x: Tensor;
-  readonly labels: Uint8Array;
+  readonly labels: Tensor;
   /** The examples' indices in the Examples the batch was drawn from. */
   readonly indices: Int32Array;
   readonly size: number;
@@ -74,11 +80,22 @@ export const batchOf = (data: Examples, indices: ArrayLike<number>): Batch => {
   checkIndices(data, indices, "batchOf");
   const idx = Int32Array.from(indices);
   const f = featureCount(data);
+  return makeBatch(gatherPixels(data, idx, new Uint8Array(idx.length * f)), gatherLabels(data, idx, new Uint8Array(idx.length)), idx, f);
+};
+
+/** A batch over copies of these gathered bytes (the arrays may be reused afterwards). */
+const makeBatch = (pixels: Uint8Array, labels: Uint8Array, indices: Int32Array, features: number): Batch => {
+  const size = indices.length;
+  const p = tensor(pixels, [size, features], "uint8");
+  let x: Tensor | null = null;
   return {
-    x: new Tensor(gatherInputs(data, idx, new Float32Array(idx.length * f), true), [idx.length, f]),
-    labels: gatherLabels(data, idx, new Uint8Array(idx.length)),
-    indices: idx,
-    size: idx.length,
+    pixels: p,
+    get x() {
+      return (x ??= scalePixels(p));
+    },
+    labels: tensor(labels, [size], "uint8"),
+    indices,
+    size,
   };
 };
 
@@ -139,10 +156,7 @@ export interface BatchOptions {
   readonly among?: Int32Array;
   /** Drop the last batch when it is smaller than batchSize. Default false: every example is seen. */
   readonly dropLast?: boolean;
-  /**
-   * Build every batch in the same two buffers instead of fresh ones. NOTE: a batch is then valid only
-   * until the next one is asked for (its x and labels are overwritten); do not keep it.
-   */
+  /** Gather every batch's bytes into the same two buffers (the batch's tensors are copies: batches stay valid). */
   readonly reuseBuffers?: boolean;
 }
 
@@ -164,13 +178,13 @@ export const batches = (data: Examples, options: BatchOptions): Generator<Batch,
 function* batchesInOrder(data: Examples, order: Int32Array, batchSize: number, dropLast: boolean, reuseBuffers: boolean): Generator<Batch, void, undefined> {
   const f = featureCount(data);
   const n = batchCount(order.length, batchSize, dropLast);
-  const xBuffer = reuseBuffers ? new Float32Array(batchSize * f) : null;
+  const pixelBuffer = reuseBuffers ? new Uint8Array(batchSize * f) : null;
   const labelBuffer = reuseBuffers ? new Uint8Array(batchSize) : null;
   for (let b = 0; b < n; b++) {
     const indices = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, order.length));
     const size = indices.length;
-    const x = xBuffer ? xBuffer.subarray(0, size * f) : new Float32Array(size * f);
+    const pixels = pixelBuffer ? pixelBuffer.subarray(0, size * f) : new Uint8Array(size * f);
     const labels = labelBuffer ? labelBuffer.subarray(0, size) : new Uint8Array(size);
-    yield { x: new Tensor(gatherInputs(data, indices, x, true), [size, f]), labels: gatherLabels(data, indices, labels), indices, size };
+    yield makeBatch(gatherPixels(data, indices, pixels), gatherLabels(data, indices, labels), indices, f);
   }
 }

@@ -4,14 +4,23 @@
 // The header maps each tensor name to { dtype, shape, data_offsets: [begin, end] } (offsets into
 // the data section) and may hold "__metadata__": { string: string }.
 
-import { Tensor } from "../autograd/tensor.ts";
+import { Tensor, type DType } from "../autograd/index.ts";
 
 export class ModelFileError extends Error {
   override name = "ModelFileError";
 }
 
-const DTYPES = { F32: 4, F64: 8 } as const;
+// safetensors' names for our dtypes, and their sizes in bytes.
+const DTYPES = { F32: 4, F64: 8, I32: 4, U32: 4, U8: 1 } as const;
 type StDtype = keyof typeof DTYPES;
+const NAMES: Record<DType, StDtype> = { float32: "F32", float64: "F64", int32: "I32", uint32: "U32", uint8: "U8" };
+const ARRAYS = {
+  F32: (b: ArrayBuffer) => new Float32Array(b),
+  F64: (b: ArrayBuffer) => new Float64Array(b),
+  I32: (b: ArrayBuffer) => new Int32Array(b),
+  U32: (b: ArrayBuffer) => new Uint32Array(b),
+  U8: (b: ArrayBuffer) => new Uint8Array(b),
+} as const;
 
 /** Largest header we accept: real headers are a few kB; this stops a corrupt length from allocating. */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
@@ -24,14 +33,14 @@ export interface Safetensors {
 
 /** Bytes of a safetensors file holding `tensors` (in the order given) and string `metadata`. */
 export const encodeSafetensors = (tensors: ReadonlyMap<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array => {
-  const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+  const entries: [string, Tensor][] = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, t] of entries) {
     if (name === "__metadata__") throw new ModelFileError(`safetensors: "__metadata__" cannot be a tensor name`);
     const bytes = t.data.byteLength;
-    header[name] = { dtype: t.dtype === "float64" ? "F64" : "F32", shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    header[name] = { dtype: NAMES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = JSON.stringify(header);
@@ -87,7 +96,7 @@ export const decodeSafetensors = (bytes: Uint8Array, name: string): Safetensors 
     }
     const e = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e?.dtype !== "string" || !(e.dtype in DTYPES)) {
-      fail(`tensor "${key}": dtype ${JSON.stringify(e?.dtype)} is not supported (expected F32 or F64)`);
+      fail(`tensor "${key}": dtype ${JSON.stringify(e?.dtype)} is not supported (expected F32, F64, I32, U32 or U8)`);
     }
     const shape = e.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor "${key}": shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
@@ -116,8 +125,7 @@ export const decodeSafetensors = (bytes: Uint8Array, name: string): Safetensors 
     // would share (and expose) its whole pool.
     const raw = new Uint8Array(en.end - en.begin);
     raw.set(bytes.subarray(dataStart + en.begin, dataStart + en.end));
-    const data = en.dtype === "F64" ? new Float64Array(raw.buffer) : new Float32Array(raw.buffer);
-    tensors.set(en.name, new Tensor(data, en.shape));
+    tensors.set(en.name, new Tensor(ARRAYS[en.dtype](raw.buffer), en.shape));
   }
   return { tensors, metadata };
 };

@@ -20,13 +20,12 @@ export {
 export { zeros, heNormal, glorotNormal, glorotUniform, fans, type Initializer, type Key } from "./init.ts";
 export { dense, relu, sigmoid, tanh, flatten, dropout, evaluation, type Layer, type Context, type DenseParams, type DenseOptions, type DenseActivation } from "./layers.ts";
 export { serial, mlp, type Mlp, type MlpOptions, type Activation } from "./combinators.ts";
-export { softmax, logSoftmax, crossEntropy, softmaxCrossEntropy, oneHot, checkLabels } from "./losses.ts";
+export { softmax, logSoftmax, crossEntropy, softmaxCrossEntropy, oneHot, checkLabels, labelTensor } from "./losses.ts";
 export {
   sgd,
   momentum,
   adam,
   type Optimizer,
-  type UpdateOptions,
   type OptimizerState,
   type SgdState,
   type MomentumState,
@@ -42,6 +41,7 @@ export {
   exponentialDecay,
   cosineDecay,
   linearWarmup,
+  rateAt,
   type Schedule,
   type StepDecayOptions,
   type ExponentialDecayOptions,

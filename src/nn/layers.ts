@@ -132,10 +132,8 @@ export const dropout = (dropProbability: number): Layer => {
       if (context.key === undefined) {
         throw new Error("dropout: training needs a random key in the context: apply(params, x, { training: true, key })");
       }
-      const rng = new random.Rng(context.key);
-      const mask = x.dtype === "float64" ? new Float64Array(x.size) : new Float32Array(x.size);
-      for (let i = 0; i < mask.length; i++) mask[i] = rng.nextFloat() < keep ? scale : 0;
-      return mul(x, new Tensor(mask, x.shape)); // the mask is a constant: the gradient is g * mask
+      // 1/keep with probability keep, else 0: a constant, so the gradient is g * mask.
+      return mul(x, random.bernoulli(context.key, keep, x.shape, x.dtype, scale));
     },
   };
 };

@@ -3,20 +3,8 @@
 // the composition (value and gradient) in spec/nn/losses.spec.ts.
 
 import {
-  defineOp,
-  div,
-  exp,
-  logSumExp,
-  max,
-  mean,
-  ShapeError,
-  shapeStr,
-  stopGradient,
-  sub,
-  sum,
-  takeAlongAxis,
-  Tensor,
-  type DType,
+  arange, cast, defineOp, div, equal, exp, logSumExp, max, mean, mul, reshape, run, run1, ShapeError, shapeStr, stopGradient, sub, sum,
+  takeAlongAxis, Tensor, tensor, kernels, type DType,
 } from "../autograd/index.ts";
 
 /**
@@ -59,13 +47,23 @@ export const softmax = (logits: Tensor, axis = -1): Tensor => {
 /** log softmax(z)_i = z_i - logSumExp(z): exact in log space, no log of a rounded-to-0 probability, no epsilon. */
 export const logSoftmax = (logits: Tensor, axis = -1): Tensor => sub(logits, logSumExp(logits, axis, true));
 
+/** Labels as a tensor of integers, one per example: given as one (checked by the kernels that read them), or checked and copied. */
+export const labelTensor = (who: string, labels: ArrayLike<number> | Tensor, classes: number, batch?: number): Tensor => {
+  if (!(labels instanceof Tensor)) return tensor(checkLabels(who, labels, classes, batch), [labels.length], "int32");
+  if (labels.rank !== 1 || (batch !== undefined && labels.size !== batch)) {
+    throw new ShapeError(`${who}: labels of shape ${shapeStr(labels.shape)} for a batch of ${batch} examples (expected one label per example)`);
+  }
+  if (labels.dtype !== "int32" && labels.dtype !== "uint8" && labels.dtype !== "uint32") {
+    throw new ShapeError(`${who}: labels must be integers (an int32, uint32 or uint8 tensor), got ${labels.dtype}`);
+  }
+  return labels;
+};
+
 /** Rows of the identity: oneHot([2, 0], 3) = [[0, 0, 1], [1, 0, 0]]. */
-export const oneHot = (labels: ArrayLike<number>, classes: number, dtype: DType = "float32"): Tensor => {
+export const oneHot = (labels: ArrayLike<number> | Tensor, classes: number, dtype: DType = "float32"): Tensor => {
   if (!Number.isInteger(classes) || classes < 1) throw new RangeError(`oneHot: classes must be a positive integer, got ${classes}`);
-  const ys = checkLabels("oneHot", labels, classes);
-  const data = dtype === "float64" ? new Float64Array(ys.length * classes) : new Float32Array(ys.length * classes);
-  ys.forEach((y, i) => (data[i * classes + y] = 1));
-  return new Tensor(data, [ys.length, classes]);
+  const ys = labelTensor("oneHot", labels, classes);
+  return equal(reshape(cast(ys, dtype), [ys.size, 1]), arange(classes, undefined, 1, dtype));
 };
 
 /**
@@ -73,59 +71,33 @@ export const oneHot = (labels: ArrayLike<number>, classes: number, dtype: DType 
  * L = (1/B) sum_b -log softmax(z_b)[y_b] = (1/B) sum_b (logSumExp(z_b) - z_b[y_b]).
  * The composition of autograd ops; see softmaxCrossEntropy for the fused equivalent.
  */
-export const crossEntropy = (logits: Tensor, labels: ArrayLike<number>): Tensor => {
+export const crossEntropy = (logits: Tensor, labels: ArrayLike<number> | Tensor): Tensor => {
   const { batch, classes } = checkLogits("crossEntropy", logits);
-  const ys = checkLabels("crossEntropy", labels, classes, batch);
+  const ys = labelTensor("crossEntropy", labels, classes, batch);
   return mean(sub(logSumExp(logits, -1), takeAlongAxis(logits, ys, -1)));
 };
 
-interface FusedAttrs {
-  readonly labels: Int32Array;
+interface Classes {
   readonly batch: number;
   readonly classes: number;
-  /**
-   * What the forward pass leaves for the vjp (as JAX's custom_vjp residuals): softmax(z), which the
-   * forward computes on the way to the log-sum-exp anyway, so each exponential is taken once.
-   */
-  readonly saved: { probabilities: Float64Array | null };
 }
 
-const alloc = (dtype: DType, n: number) => (dtype === "float64" ? new Float64Array(n) : new Float32Array(n));
-
-/**
- * softmax(z_b) into p at offset (e^(z_bj - m) / sum_j e^(z_bj - m), m the row's maximum, in double
- * precision), and the row's log-sum-exp m + log(sum_j e^(z_bj - m)).
- */
-const rowSoftmax = (z: Tensor["data"], p: Float64Array, offset: number, classes: number): number => {
-  let m = -Infinity;
-  for (let j = 0; j < classes; j++) if (z[offset + j]! > m) m = z[offset + j]!;
-  let s = 0;
-  for (let j = 0; j < classes; j++) s += p[offset + j] = Math.exp(z[offset + j]! - m);
-  for (let j = 0; j < classes; j++) p[offset + j]! /= s;
-  return m + Math.log(s);
-};
-
-const softmaxCrossEntropyOp = defineOp<FusedAttrs>({
+const softmaxCrossEntropyOp = defineOp<Classes>({
   name: "softmaxCrossEntropy",
-  forward: ([logits], { labels, batch, classes, saved }) => {
-    const z = logits!.data;
-    const probabilities = new Float64Array(z.length);
-    let total = 0;
-    for (let b = 0; b < batch; b++) total += rowSoftmax(z, probabilities, b * classes, classes) - z[b * classes + labels[b]!]!;
-    saved.probabilities = probabilities;
-    const out = alloc(logits!.dtype, 1);
-    out[0] = total / batch;
-    return new Tensor(out, []);
+  mixedDtypes: true,
+  // One kernel: the loss, and softmax(z) kept for the vjp (each exponential is taken once).
+  forward: ([logits, labels], p) => {
+    const [loss, probabilities] = run(kernels.softmaxCrossEntropy, [logits!, labels!], p, [[], [p.batch, p.classes]]);
+    return { out: loss!, saved: [probabilities!] };
   },
-  // dL/dz_bj = (softmax(z_b)_j - [j = y_b]) / B, times the incoming scalar cotangent g.
-  vjp: (g, { inputs: [logits], attrs: { labels, batch, classes, saved } }) => {
-    const p = saved.probabilities!;
-    const scale = g.data[0]! / batch;
-    const dz = alloc(logits!.dtype, p.length);
-    for (let i = 0; i < p.length; i++) dz[i] = p[i]! * scale;
-    for (let b = 0; b < batch; b++) dz[b * classes + labels[b]!] = dz[b * classes + labels[b]!]! - scale;
-    return [new Tensor(dz, logits!.shape)];
-  },
+  // dL/dz_bj = (softmax(z_b)_j - [j = y_b]) / B, times the incoming scalar cotangent g. For a
+  // higher-order gradient (z tracked) it is built from ops, so that it can be differentiated again.
+  vjp: (g, { inputs: [z, labels], saved: [probabilities], attrs }) => [
+    z!.tracked
+      ? mul(sub(softmax(z!), oneHot(labels!, attrs.classes, z!.dtype)), div(g, attrs.batch))
+      : run1(kernels.softmaxCrossEntropyGrad, [probabilities!, labels!, g], attrs, z!.shape),
+    null,
+  ],
 });
 
 /**
@@ -133,7 +105,7 @@ const softmaxCrossEntropyOp = defineOp<FusedAttrs>({
  * written out directly instead of flowing back through logSumExp, sub, takeAlongAxis and mean.
  * Use it for training; crossEntropy is the readable definition it is checked against.
  */
-export const softmaxCrossEntropy = (logits: Tensor, labels: ArrayLike<number>): Tensor => {
+export const softmaxCrossEntropy = (logits: Tensor, labels: ArrayLike<number> | Tensor): Tensor => {
   const { batch, classes } = checkLogits("softmaxCrossEntropy", logits);
-  return softmaxCrossEntropyOp([logits], { labels: checkLabels("softmaxCrossEntropy", labels, classes, batch), batch, classes, saved: { probabilities: null } });
+  return softmaxCrossEntropyOp([logits, labelTensor("softmaxCrossEntropy", labels, classes, batch)], { batch, classes });
 };

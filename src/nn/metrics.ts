@@ -7,10 +7,13 @@ import { checkLabels } from "./losses.ts";
 /** Class indices: the arg-max of each row for a [batch, classes] tensor, else the values themselves. */
 export const predictions = (logitsOrPredictions: Tensor | ArrayLike<number>): ArrayLike<number> => {
   if (!(logitsOrPredictions instanceof Tensor)) return logitsOrPredictions;
-  if (logitsOrPredictions.rank === 2) return argmax(logitsOrPredictions, -1);
+  if (logitsOrPredictions.rank === 2) return argmax(logitsOrPredictions, -1).data;
   if (logitsOrPredictions.rank === 1) return logitsOrPredictions.data;
   throw new ShapeError(`predictions: expected logits [batch, classes] or class indices [batch], got rank ${logitsOrPredictions.rank}`);
 };
+
+/** Labels as numbers: a tensor's values, or the array itself. */
+const valuesOf = (labels: Tensor | ArrayLike<number>): ArrayLike<number> => (labels instanceof Tensor ? labels.data : labels);
 
 const paired = (who: string, logitsOrPredictions: Tensor | ArrayLike<number>, labels: ArrayLike<number>): ArrayLike<number> => {
   const predicted = predictions(logitsOrPredictions);
@@ -19,7 +22,8 @@ const paired = (who: string, logitsOrPredictions: Tensor | ArrayLike<number>, la
 };
 
 /** The fraction of examples whose prediction equals the label (NaN for an empty batch). */
-export const accuracy = (logitsOrPredictions: Tensor | ArrayLike<number>, labels: ArrayLike<number>): number => {
+export const accuracy = (logitsOrPredictions: Tensor | ArrayLike<number>, labelsOrTensor: Tensor | ArrayLike<number>): number => {
+  const labels = valuesOf(labelsOrTensor);
   const predicted = paired("accuracy", logitsOrPredictions, labels);
   let correct = 0;
   for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) correct++;
@@ -30,7 +34,8 @@ export const accuracy = (logitsOrPredictions: Tensor | ArrayLike<number>, labels
  * counts[t][p] = how many examples of true class t were predicted as p (rows = truth, columns =
  * prediction): the diagonal holds the correct answers, each row sums to that class's support.
  */
-export const confusionMatrix = (logitsOrPredictions: Tensor | ArrayLike<number>, labels: ArrayLike<number>, classes: number): number[][] => {
+export const confusionMatrix = (logitsOrPredictions: Tensor | ArrayLike<number>, labelsOrTensor: Tensor | ArrayLike<number>, classes: number): number[][] => {
+  const labels = valuesOf(labelsOrTensor);
   if (!Number.isInteger(classes) || classes < 1) throw new RangeError(`confusionMatrix: classes must be a positive integer, got ${classes}`);
   const predicted = checkLabels("confusionMatrix (predictions)", paired("confusionMatrix", logitsOrPredictions, labels), classes);
   const truth = checkLabels("confusionMatrix", labels, classes);

@@ -1,22 +1,22 @@
-// linear(x, W, b, { activation }) = act(x.W + b): the dense layer as one op, fused for speed.
-// It is the composition relu(add(matmul(x, W), b)) (or without the relu) written out: one matrix
-// product, the bias added and the relu applied in place on the product's fresh array, and a vjp that
-// goes straight to the three cotangents instead of through broadcastTo, sumToShape, add and relu.
-// spec/autograd/linear.spec.ts proves value and gradients equal to the composition, bit for bit.
+// linear(x, W, b, { activation }) = act(x.W + b): the dense layer as one op, fused for speed. Its
+// forward is one kernel (the product, the bias and the relu in one pass over the result); its vjp is
+// the composition's, written with ops:
 //
 //   forward   y  = act(x.W + b)                     x [m, k], W [k, n], b [n], y [m, n]
 //   vjp       gm = g * (y > 0) for relu, else g      (the relu's derivative read from its output)
 //             dx = gm.W^T   (only when x needs a gradient: not for the MNIST pixels)
 //             dW = x^T.gm
 //             db = column sums of gm                 (the bias was broadcast down the batch)
+//
+// spec/autograd/linear.spec.ts proves value and gradients equal to relu(add(matmul(x, W), b)).
 
-import { defineOp } from "../define-op.ts";
-import * as e from "../kernels/elementwise.ts";
-import * as mm from "../kernels/matmul.ts";
-import { giveBack } from "../kernels/pool.ts";
-import * as r from "../kernels/relu-backward.ts";
+import * as k from "../../backend/kernels.ts";
+import { defineOp, run1 } from "../define-op.ts";
 import { ShapeError, shapeStr } from "../shape.ts";
-import { Tensor, unsettledData as dataOf } from "../tensor.ts";
+import type { Tensor } from "../tensor.ts";
+import { maskPositive } from "./elementwise.ts";
+import { matmul } from "./matmul.ts";
+import { sum } from "./reduce.ts";
 
 export type LinearActivation = "relu" | null;
 
@@ -25,31 +25,16 @@ export interface LinearOptions {
   readonly activation?: LinearActivation;
 }
 
-interface LinearAttrs {
-  readonly m: number;
-  readonly k: number;
-  readonly n: number;
-  readonly relu: boolean;
-}
-
-const linearOp = defineOp<LinearAttrs>({
+const linearOp = defineOp<k.LinearParams>({
   name: "linear",
-  forward: ([x, w, b], { m, k, n, relu }) =>
-    // The product is a new array that only this op has seen, so the bias and relu go in place (on
-    // WebAssembly, before the product leaves its memory). x and W go to the kernel unsettled: it
-    // finds a batch or a weight left in its memory there (../kernels/deferred.ts).
-    new Tensor(mm.linearNN(dataOf(x!), dataOf(w!), b!.data, m, k, n, relu), [m, n]),
-  vjp: (g, { inputs: [x, w, b], out, attrs: { m, k, n, relu }, needs }) => {
-    // The mask and the bias's column sums in one pass when both are wanted.
-    const fused = relu && needs[2] ? r.maskPositiveWithColumnSums(g.data, out.data, n) : null;
-    const gm = fused !== null ? fused.masked : relu ? r.maskPositive(g.data, out.data) : g.data;
-    const cotangents = [
-      needs[0] ? new Tensor(mm.matmulNT(gm, dataOf(w!), m, n, k, true), x!.shape) : null, // G[m,n].W^T
-      needs[1] ? new Tensor(mm.matmulTN(dataOf(x!), gm, k, m, n, false, true), w!.shape) : null, // X^T.G[m,n], left in the kernel's memory
-      needs[2] ? new Tensor(fused !== null ? fused.sums : e.columnSums(gm, n), b!.shape) : null,
+  forward: ([x, w, b], p) => run1(k.linear, [x!, w!, b!], p, [p.m, p.n]),
+  vjp: (g, { inputs: [x, w], out, attrs: { relu }, needs }) => {
+    const gm = relu ? maskPositive(g, out) : g;
+    return [
+      needs[0] ? matmul(gm, w!, { transposeB: true }) : null,
+      needs[1] ? matmul(x!, gm, { transposeA: true }) : null,
+      needs[2] ? sum(gm, 0) : null,
     ];
-    if (gm !== g.data && gm instanceof Float32Array) giveBack(gm); // the mask's scratch result, used up
-    return cotangents;
   },
 });
 

@@ -1,53 +1,54 @@
-// Matrix product, 2-D or batched 3-D. Gradients: dA = G.B^T and dB = A^T.G (per batch).
+// Matrix products: 2-D, or stacks of matrices with a batch axis (which may be broadcast: a stack
+// times one matrix). transposeA / transposeB multiply by A^T or B^T without a transposed copy, as
+// the gradients need: for C = A.B, dA = G.B^T and dB = A^T.G.
 
-import { defineOp } from "../define-op.ts";
-import * as mm from "../kernels/matmul.ts";
-import { like } from "../kernels/elementwise.ts";
+import * as k from "../../backend/kernels.ts";
+import { isFloat } from "../../backend/index.ts";
+import { defineOp, run1 } from "../define-op.ts";
 import { ShapeError, shapeStr } from "../shape.ts";
-import { Tensor, type TypedArray } from "../tensor.ts";
+import type { Tensor } from "../tensor.ts";
+import { sum } from "./reduce.ts";
 
-type Kernel = (a: TypedArray, b: TypedArray, m: number, k: number, n: number, stableB?: boolean) => TypedArray;
-
-/**
- * Run a 2-D kernel over `batch` stacked matrices. stableB: b is a tensor's whole data (a weight, as
- * a rule), which the fast kernels may keep resident (see ../kernels/matmul.ts).
- */
-const batched = (kernel: Kernel, a: TypedArray, b: TypedArray, batch: number, m: number, k: number, n: number, stableB = false): TypedArray => {
-  if (batch === 1) return kernel(a, b, m, k, n, stableB);
-  const out = like(a, batch * m * n);
-  for (let i = 0; i < batch; i++) {
-    out.set(kernel(a.subarray(i * m * k, (i + 1) * m * k), b.subarray(i * k * n, (i + 1) * k * n), m, k, n), i * m * n);
-  }
-  return out;
-};
-
-interface Dims {
-  readonly batch: number;
-  readonly m: number;
-  readonly k: number;
-  readonly n: number;
+export interface MatmulOptions {
+  readonly transposeA?: boolean;
+  readonly transposeB?: boolean;
 }
 
-const matmulOp = defineOp<Dims>({
+type Attrs = k.MatmulParams;
+
+const matmulOp = defineOp<Attrs>({
   name: "matmul",
-  forward: ([a, b], { batch, m, k, n }) =>
-    new Tensor(batched(mm.matmulNN, a!.data, b!.data, batch, m, k, n, true), a!.rank === 3 ? [batch, m, n] : [m, n]),
-  vjp: (g, { inputs: [a, b], attrs: { batch, m, k, n }, needs }) => [
-    needs[0] ? new Tensor(batched(mm.matmulNT, g.data, b!.data, batch, m, n, k, true), a!.shape) : null, // G[m,n].B^T
-    needs[1] ? new Tensor(batched(mm.matmulTN, a!.data, g.data, batch, k, m, n), b!.shape) : null, // A^T.G[m,n]
-  ],
+  forward: ([a, b], p) => run1(k.matmul, [a!, b!], p, p.batchA || p.batchB ? [p.batch, p.m, p.n] : [p.m, p.n]),
+  vjp: (g, { inputs: [a, b], attrs: p, needs }) => {
+    // With op(X) = X or X^T: d op(A) = G.op(B)^T and d op(B) = op(A)^T.G, transposed back where op did.
+    const dA = () =>
+      p.transA ? matmul(b!, g, { transposeA: p.transB, transposeB: true }) : matmul(g, b!, { transposeB: !p.transB });
+    const dB = () =>
+      p.transB ? matmul(g, a!, { transposeA: true, transposeB: p.transA }) : matmul(a!, g, { transposeA: !p.transA });
+    // An operand shared by the whole stack receives the sum over the stack.
+    const unstack = (d: Tensor, batched: boolean) => (batched || d.rank === 2 ? d : sum(d, 0));
+    return [needs[0] ? unstack(dA(), p.batchA) : null, needs[1] ? unstack(dB(), p.batchB) : null];
+  },
 });
 
-/** Matrix product of [m, k] by [k, n], or of [batch, m, k] by [batch, k, n]. */
-export const matmul = (a: Tensor, b: Tensor): Tensor => {
-  const ok = (a.rank === 2 && b.rank === 2) || (a.rank === 3 && b.rank === 3 && a.shape[0] === b.shape[0]);
-  if (!ok) {
-    throw new ShapeError(`matmul: cannot multiply ${shapeStr(a.shape)} by ${shapeStr(b.shape)}: expected two matrices, or two stacks of matrices with the same batch size`);
+/**
+ * Matrix product of [m, k] by [k, n]; of stacks [batch, m, k] by [batch, k, n]; or of a stack by one
+ * matrix ([batch, m, k] by [k, n], or [m, k] by [batch, k, n]). transposeA: A is given as [k, m]
+ * (or [batch, k, m]) and A^T is used; transposeB likewise.
+ */
+export const matmul = (a: Tensor, b: Tensor, { transposeA = false, transposeB = false }: MatmulOptions = {}): Tensor => {
+  const ranksOk = (a.rank === 2 || a.rank === 3) && (b.rank === 2 || b.rank === 3);
+  const batch = a.rank === 3 ? a.shape[0]! : b.rank === 3 ? b.shape[0]! : 1;
+  if (!ranksOk || (a.rank === 3 && b.rank === 3 && a.shape[0] !== b.shape[0])) {
+    throw new ShapeError(`matmul: cannot multiply ${shapeStr(a.shape)} by ${shapeStr(b.shape)}: expected matrices, or stacks of matrices with the same batch size (or a stack and one matrix)`);
   }
-  const [m, k] = a.shape.slice(-2) as [number, number];
-  const [k2, n] = b.shape.slice(-2) as [number, number];
-  if (k !== k2) {
-    throw new ShapeError(`matmul: cannot multiply ${shapeStr(a.shape)} by ${shapeStr(b.shape)}: inner dimensions ${k} and ${k2} differ`);
+  if (!isFloat(a.dtype)) throw new ShapeError(`matmul: expected float32 or float64 tensors, got ${a.dtype}`);
+  const [ra, ca] = a.shape.slice(-2) as [number, number];
+  const [rb, cb] = b.shape.slice(-2) as [number, number];
+  const [m, k1] = transposeA ? [ca, ra] : [ra, ca];
+  const [k2, n] = transposeB ? [cb, rb] : [rb, cb];
+  if (k1 !== k2) {
+    throw new ShapeError(`matmul: cannot multiply ${shapeStr(a.shape)}${transposeA ? "^T" : ""} by ${shapeStr(b.shape)}${transposeB ? "^T" : ""}: inner dimensions ${k1} and ${k2} differ`);
   }
-  return matmulOp([a, b], { batch: a.rank === 3 ? a.shape[0]! : 1, m, k, n });
+  return matmulOp([a, b], { batch, m, k: k1, n, transA: transposeA, transB: transposeB, batchA: a.rank === 3, batchB: b.rank === 3 });
 };

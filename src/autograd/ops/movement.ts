@@ -1,18 +1,16 @@
-// Movement ops: reshape, transpose, broadcastTo, slice, concat, gather, takeAlongAxis,
+// Movement ops: reshape, transpose, broadcastTo, sumToShape, slice, concat, gather, takeAlongAxis,
 // stopGradient. Each moves values without arithmetic; each vjp moves the cotangent back.
 
-import { defineOp, type Op } from "../define-op.ts";
-import { like } from "../kernels/elementwise.ts";
-import * as k from "../kernels/indexing.ts";
-import { broadcastShapes, normalizeAxis, sameShape, ShapeError, shapeStr, sizeOf, stridesOf, type Shape } from "../shape.ts";
-import { Tensor, type DType } from "../tensor.ts";
+import * as k from "../../backend/kernels.ts";
+import { defineOp, run1, type Op } from "../define-op.ts";
+import { broadcastShapes, normalizeAxis, sameShape, ShapeError, shapeStr, sizeOf, type Shape } from "../shape.ts";
+import { detach, tensor, Tensor, withShape } from "../tensor.ts";
 
-const T = (data: Tensor["data"], shape: Shape): Tensor => new Tensor(data, shape);
-
-const reshapeOp = defineOp<Shape>({
+const reshapeOp: Op<Shape> = defineOp<Shape>({
   name: "reshape",
-  forward: ([a], shape) => T(a!.data, shape), // same values, same order: the data can be shared (never written)
-  vjp: (g, { inputs }) => [T(g.data, inputs[0]!.shape)],
+  // Same values in the same order: the result shares the input's values (they never change).
+  forward: ([a], shape) => withShape(a!, shape),
+  vjp: (g, { inputs }) => [reshapeOp([g], inputs[0]!.shape)],
 });
 
 /** Same values in a new shape with the same number of elements; one dimension may be -1 (inferred). */
@@ -44,11 +42,7 @@ const checkPermutation = (op: string, perm: readonly number[], rank: number): vo
 
 const transposeOp: Op<readonly number[]> = defineOp<readonly number[]>({
   name: "transpose",
-  forward: ([a], perm) => {
-    const strides = stridesOf(a!.shape);
-    const shape = perm.map((p) => a!.shape[p]!);
-    return T(k.take(a!.data, k.offsets(shape, perm.map((p) => strides[p]!))), shape);
-  },
+  forward: ([a], perm) => run1(k.transpose, [a!], { shape: a!.shape, perm }, perm.map((p) => a!.shape[p]!)),
   vjp: (g, { attrs: perm }) => {
     const inverse = new Array<number>(perm.length);
     perm.forEach((p, i) => (inverse[p] = i));
@@ -60,12 +54,12 @@ const transposeOp: Op<readonly number[]> = defineOp<readonly number[]>({
 export const transpose = (a: Tensor, perm?: readonly number[]): Tensor => {
   const p = perm ?? a.shape.map((_, i) => a.rank - 1 - i);
   checkPermutation("transpose", p, a.rank);
-  return transposeOp([a], p);
+  return p.every((q, i) => q === i) ? a : transposeOp([a], p);
 };
 
-const broadcastToOp = defineOp<Shape>({
+const broadcastToOp: Op<Shape> = defineOp<Shape>({
   name: "broadcastTo",
-  forward: ([a], shape) => T(k.broadcastTo(a!.data, a!.shape, shape), shape),
+  forward: ([a], shape) => run1(k.broadcastTo, [a!], { from: a!.shape, to: shape }, shape),
   // The gradient of repeating is summing back: written once here, used by every broadcasting op.
   vjp: (g, { inputs }) => [sumToShape(g, inputs[0]!.shape)],
 });
@@ -79,9 +73,9 @@ export const broadcastTo = (a: Tensor, shape: Shape): Tensor => {
   return sameShape(a.shape, shape) ? a : broadcastToOp([a], Object.freeze([...shape]));
 };
 
-const sumToShapeOp = defineOp<Shape>({
+const sumToShapeOp: Op<Shape> = defineOp<Shape>({
   name: "sumToShape",
-  forward: ([a], shape) => T(k.sumToShape(a!.data, a!.shape, shape), shape),
+  forward: ([a], shape) => run1(k.sumToShape, [a!], { from: a!.shape, to: shape }, shape),
   vjp: (g, { inputs }) => [broadcastTo(g, inputs[0]!.shape)],
 });
 
@@ -93,24 +87,22 @@ export const sumToShape = (a: Tensor, shape: Shape): Tensor => {
   return sumToShapeOp([a], Object.freeze([...shape]));
 };
 
-interface SliceAttrs {
-  readonly starts: readonly number[];
+interface Block {
   readonly shape: Shape;
+  readonly starts: readonly number[];
+  readonly block: Shape;
 }
 
-const sliceOp = defineOp<SliceAttrs>({
+const sliceOp: Op<Block> = defineOp<Block>({
   name: "slice",
-  forward: ([a], { starts, shape }) => {
-    const strides = stridesOf(a!.shape);
-    const base = starts.reduce((s, st, i) => s + st * strides[i]!, 0);
-    return T(k.take(a!.data, k.offsets(shape, strides, base)), shape);
-  },
-  vjp: (g, { inputs, attrs: { starts, shape } }) => {
-    const a = inputs[0]!;
-    const strides = stridesOf(a.shape);
-    const base = starts.reduce((s, st, i) => s + st * strides[i]!, 0);
-    return [T(k.scatterAdd(g.data, k.offsets(shape, strides, base), a.size), a.shape)];
-  },
+  forward: ([a], b) => run1(k.slice, [a!], b, b.block),
+  vjp: (g, { attrs }) => [padBlockOp([g], attrs)],
+});
+
+const padBlockOp: Op<Block> = defineOp<Block>({
+  name: "padBlock",
+  forward: ([g], b) => run1(k.padBlock, [g!], b, b.shape),
+  vjp: (gg, { attrs }) => [sliceOp([gg], attrs)],
 });
 
 /**
@@ -133,7 +125,8 @@ export const slice = (a: Tensor, starts: readonly number[], ends?: readonly (num
     s.push(lo);
     shape.push(hi - lo);
   });
-  return sliceOp([a], { starts: s, shape: Object.freeze(shape) });
+  if (sameShape(shape, a.shape)) return a;
+  return sliceOp([a], { shape: a.shape, starts: s, block: Object.freeze(shape) });
 };
 
 const concatOp = defineOp<number>({
@@ -142,16 +135,7 @@ const concatOp = defineOp<number>({
     const first = inputs[0]!;
     const total = inputs.reduce((s, t) => s + t.shape[axis]!, 0);
     const shape = first.shape.map((d, i) => (i === axis ? total : d));
-    const out = like(first.data, sizeOf(shape));
-    const outer = sizeOf(first.shape.slice(0, axis));
-    const rowOut = sizeOf(shape.slice(axis));
-    let col = 0;
-    for (const t of inputs) {
-      const row = sizeOf(t.shape.slice(axis));
-      for (let o = 0; o < outer; o++) out.set(t.data.subarray(o * row, (o + 1) * row), o * rowOut + col);
-      col += row;
-    }
-    return T(out, shape);
+    return run1(k.concat, inputs, { outer: sizeOf(first.shape.slice(0, axis)), rows: inputs.map((t) => sizeOf(t.shape.slice(axis))) }, shape);
   },
   vjp: (g, { inputs, attrs: axis, needs }) => {
     let at = 0;
@@ -177,27 +161,63 @@ export const concat = (tensors: readonly Tensor[], axis = 0): Tensor => {
   return tensors.length === 1 ? first : concatOp(tensors, ax);
 };
 
-/** Check that every index is an integer in [0, size) and return them as Int32Array. */
-const checkIndices = (op: string, indices: ArrayLike<number>, size: number, what: string): Int32Array => {
-  const out = new Int32Array(indices.length);
+/** Integer indices as an int32 tensor: given as one, or checked (integers in [0, size)) and copied. */
+export const indexTensor = (op: string, indices: ArrayLike<number> | Tensor, size: number, what: string): Tensor => {
+  if (indices instanceof Tensor) {
+    if (indices.dtype !== "int32" && indices.dtype !== "uint8" && indices.dtype !== "uint32") {
+      throw new ShapeError(`${op}: indices must be an integer tensor (int32, uint32 or uint8), got ${indices.dtype}`);
+    }
+    return detach(indices); // checked by the kernel, which reads them
+  }
   for (let i = 0; i < indices.length; i++) {
     const v = indices[i]!;
     if (!Number.isInteger(v)) throw new ShapeError(`${op}: index ${v} at position ${i} is not an integer`);
     if (v < 0 || v >= size) throw new ShapeError(`${op}: index ${v} at position ${i} is out of range for ${what} of size ${size}`);
-    out[i] = v;
   }
-  return out;
+  return tensor(indices, [indices.length], "int32");
 };
 
-interface PickAttrs {
-  readonly idx: Int32Array; // flat source position for each output element
-  readonly shape: Shape;
+interface AxisView {
+  readonly outer: number;
+  readonly size: number;
+  readonly inner: number;
+  readonly shape: Shape; // the result's (takeAlongAxis, gather) or the input's (their adjoints)
+  readonly inputShape: Shape;
 }
 
-const pickOp = defineOp<PickAttrs>({
+const gatherOp: Op<AxisView> = defineOp<AxisView>({
+  name: "gather",
+  mixedDtypes: true,
+  forward: ([a, idx], v) => run1(k.gatherAxis, [a!, idx!], v, v.shape),
+  vjp: (g, { inputs: [, idx], attrs: v }) => [scatterOp([g, idx!], { ...v, shape: v.inputShape, inputShape: v.shape }), null],
+});
+const scatterOp: Op<AxisView> = defineOp<AxisView>({
+  name: "scatter",
+  mixedDtypes: true,
+  forward: ([g, idx], v) => run1(k.scatterAxis, [g!, idx!], v, v.shape),
+  vjp: (gg, { inputs: [, idx], attrs: v }) => [gatherOp([gg, idx!], { ...v, shape: v.inputShape, inputShape: v.shape }), null],
+});
+
+/** Select whole slices along `axis` by index (rows of a matrix for axis 0), repeats allowed. */
+export const gather = (a: Tensor, indices: ArrayLike<number> | Tensor, axis = 0): Tensor => {
+  const ax = normalizeAxis("gather", axis, a.rank);
+  const idx = indexTensor("gather", indices, a.shape[ax]!, `axis ${ax}`);
+  const shape = a.shape.map((d, i) => (i === ax ? idx.size : d));
+  const v = { outer: sizeOf(a.shape.slice(0, ax)), size: a.shape[ax]!, inner: sizeOf(a.shape.slice(ax + 1)), shape, inputShape: a.shape };
+  return gatherOp([a, idx], v);
+};
+
+const takeAlongOp: Op<AxisView> = defineOp<AxisView>({
   name: "takeAlongAxis",
-  forward: ([a], { idx, shape }) => T(k.take(a!.data, idx), shape),
-  vjp: (g, { inputs, attrs: { idx } }) => [T(k.scatterAdd(g.data, idx, inputs[0]!.size), inputs[0]!.shape)],
+  mixedDtypes: true,
+  forward: ([a, idx], v) => run1(k.takeAlong, [a!, idx!], v, v.shape),
+  vjp: (g, { inputs: [, idx], attrs: v }) => [putAlongOp([g, idx!], { ...v, shape: v.inputShape, inputShape: v.shape }), null],
+});
+const putAlongOp: Op<AxisView> = defineOp<AxisView>({
+  name: "putAlongAxis",
+  mixedDtypes: true,
+  forward: ([g, idx], v) => run1(k.putAlong, [g!, idx!], v, v.shape),
+  vjp: (gg, { inputs: [, idx], attrs: v }) => [takeAlongOp([gg, idx!], { ...v, shape: v.inputShape, inputShape: v.shape }), null],
 });
 
 /**
@@ -205,55 +225,37 @@ const pickOp = defineOp<PickAttrs>({
  * shape [batch, classes] and integer labels of length batch, the logit of each row's label.
  * The result has `axis` removed.
  */
-export const takeAlongAxis = (a: Tensor, indices: ArrayLike<number>, axis = -1): Tensor => {
+export const takeAlongAxis = (a: Tensor, indices: ArrayLike<number> | Tensor, axis = -1): Tensor => {
   const ax = normalizeAxis("takeAlongAxis", axis, a.rank);
   const shape = a.shape.filter((_, i) => i !== ax);
   const n = sizeOf(shape);
-  if (indices.length !== n) {
-    throw new ShapeError(`takeAlongAxis: ${indices.length} indices for a tensor of shape ${shapeStr(a.shape)}: expected one per position of the other axes (${n})`);
+  const count = indices instanceof Tensor ? indices.size : indices.length;
+  if (count !== n) {
+    throw new ShapeError(`takeAlongAxis: ${count} indices for a tensor of shape ${shapeStr(a.shape)}: expected one per position of the other axes (${n})`);
   }
-  const ix = checkIndices("takeAlongAxis", indices, a.shape[ax]!, `axis ${ax}`);
-  const inner = sizeOf(a.shape.slice(ax + 1));
-  const size = a.shape[ax]!;
-  const idx = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const o = Math.floor(i / inner);
-    const r = i % inner;
-    idx[i] = (o * size + ix[i]!) * inner + r;
-  }
-  return pickOp([a], { idx, shape: Object.freeze(shape) });
-};
-
-/** Select whole slices along `axis` by index (rows of a matrix for axis 0), repeats allowed. */
-export const gather = (a: Tensor, indices: ArrayLike<number>, axis = 0): Tensor => {
-  const ax = normalizeAxis("gather", axis, a.rank);
-  const ix = checkIndices("gather", indices, a.shape[ax]!, `axis ${ax}`);
-  const shape = a.shape.map((d, i) => (i === ax ? ix.length : d));
-  const outer = sizeOf(a.shape.slice(0, ax));
-  const inner = sizeOf(a.shape.slice(ax + 1));
-  const size = a.shape[ax]!;
-  const idx = new Int32Array(sizeOf(shape));
-  let at = 0;
-  for (let o = 0; o < outer; o++) {
-    for (const j of ix) for (let r = 0; r < inner; r++) idx[at++] = (o * size + j) * inner + r;
-  }
-  return pickOp([a], { idx, shape: Object.freeze(shape) });
+  const idx = indexTensor("takeAlongAxis", indices, a.shape[ax]!, `axis ${ax}`);
+  const v = { outer: sizeOf(a.shape.slice(0, ax)), size: a.shape[ax]!, inner: sizeOf(a.shape.slice(ax + 1)), shape: Object.freeze(shape), inputShape: a.shape };
+  return takeAlongOp([a, idx], v);
 };
 
 /** The same values, treated as a constant by differentiation: no gradient flows through it. */
-export const stopGradient = (a: Tensor): Tensor => (a.node === null ? a : T(a.data, a.shape));
+export const stopGradient = (a: Tensor): Tensor => detach(a);
 
-const castOp: Op<DType> = defineOp<DType>({
-  name: "cast",
+interface Flat {
+  readonly shape: Shape; // the result's
+  readonly inputShape: Shape;
+}
+
+// The adjoint pair behind max's gradient: values scattered to flat positions, and gathered back.
+export const scatterFlatOp: Op<Flat> = defineOp<Flat>({
+  name: "scatterFlat",
   mixedDtypes: true,
-  forward: ([a], dtype) => {
-    const data = dtype === "float64" ? new Float64Array(a!.size) : new Float32Array(a!.size);
-    data.set(a!.data);
-    return T(data, a!.shape);
-  },
-  // The same values in another precision: the cotangent goes back in the input's precision.
-  vjp: (g, { inputs: [a] }) => [castOp([g], a!.dtype)],
+  forward: ([g, positions], { shape }) => run1(k.scatterFlat, [g!, positions!], { size: sizeOf(shape) }, shape),
+  vjp: (gg, { inputs: [, positions], attrs: { shape, inputShape } }) => [takeFlatOp([gg, positions!], { shape: inputShape, inputShape: shape }), null],
 });
-
-/** The same values in another dtype (a copy); differentiable, so float32 <-> float64 keeps the graph. */
-export const cast = (a: Tensor, dtype: DType): Tensor => (a.dtype === dtype ? a : castOp([a], dtype));
+const takeFlatOp: Op<Flat> = defineOp<Flat>({
+  name: "takeFlat",
+  mixedDtypes: true,
+  forward: ([x, positions], { shape }) => run1(k.takeFlat, [x!, positions!], undefined, shape),
+  vjp: (g, { inputs: [, positions], attrs: { shape, inputShape } }) => [scatterFlatOp([g, positions!], { shape: inputShape, inputShape: shape }), null],
+});

@@ -1,0 +1,280 @@
+// jit, as in JAX: trace a pure function once per argument structure (shapes, dtypes, and the values
+// of non-tensor leaves), recording every kernel its ops apply into a program; compile the program for
+// the backend (fusions, a memory plan made once); then run the program for every later call with
+// arguments of the same structure. A compiled call computes exactly the bits eager execution does.
+//
+//   const step = jit((params, state, x, labels, key) => { ... return { params, state, loss }; },
+//                    { donate: ["params", "state"] });
+//   printProgram(step, params, state, x, labels, key)   // the traced program, op by op
+//
+// Tensor leaves of the arguments are the program's inputs; everything else in them (numbers,
+// strings, booleans) is static: a new value traces again. Tensors the function closes over are
+// captured as constants. While tracing, tensors have no values: reading one (t.data, t.item()) throws,
+// since the program must not depend on what it computes; compute with ops instead.
+// Called on tensors that are being differentiated (inside valueAndGrad) or traced (inside another
+// jit), a jitted function simply runs its function, so it can be differentiated and nested.
+// Donation: jit(f, { donate }) names arguments (by position, or, for a function of one record, by key)
+// whose tensors the call may overwrite with its outputs; they are deleted by the call, and using them
+// afterwards throws.
+
+import {
+  compile, currentBackend, formatProgram, Storage, type DType, type Executable, type Instr, type Kernel, type Program, type ProgramValue,
+} from "../backend/index.ts";
+import { eager, withInterpreter, type Handle, type Interpreter } from "./backend.ts";
+import { sizeOf, type Shape } from "./shape.ts";
+import { handleOf, Tensor } from "./tensor.ts";
+
+/** Thrown when a traced function does what a program cannot: read a value, or return a non-tree. */
+export class TraceError extends Error {
+  override name = "TraceError";
+}
+
+/** Kernel calls on constants with at most this many output elements are done at trace time (constant folding). */
+const FOLD_LIMIT = 64;
+
+class Traced implements Handle {
+  constructor(
+    readonly tracer: Tracer,
+    readonly id: number,
+    readonly dtype: DType,
+    readonly size: number,
+    readonly origin: string,
+  ) {}
+}
+
+class Tracer implements Interpreter {
+  readonly values: ProgramValue[] = [];
+  readonly instrs: Instr[] = [];
+  readonly constants = new Map<number, Storage>();
+  readonly #constantIds = new Map<Storage, number>();
+
+  constructor(readonly name: string) {}
+
+  value(dtype: DType, shape: Shape): number {
+    this.values.push({ dtype, size: sizeOf(shape), shape });
+    return this.values.length - 1;
+  }
+
+  input(dtype: DType, shape: Shape, name: string): Traced {
+    return new Traced(this, this.value(dtype, shape), dtype, sizeOf(shape), `argument ${name} of ${this.name}`);
+  }
+
+  idOf(h: Handle, op: string): number {
+    if (h instanceof Traced) {
+      if (h.tracer !== this) throw new TraceError(`${op}: a tensor traced by ${h.tracer.name} (${h.origin}) was used while tracing ${this.name}; pass it as an argument instead`);
+      return h.id;
+    }
+    if (!(h instanceof Storage)) throw new TraceError(`${op}: not a tensor handle`);
+    h.check(op);
+    let id = this.#constantIds.get(h);
+    if (id === undefined) {
+      id = this.value(h.dtype, [h.size]);
+      this.#constantIds.set(h, id);
+      this.constants.set(id, h);
+    }
+    return id;
+  }
+
+  apply(kernel: Kernel<unknown>, inputs: readonly Handle[], params: unknown, shapes: readonly Shape[], op: string): Handle[] {
+    const specs = kernel.outputs(inputs, params);
+    if (inputs.every((h) => h instanceof Storage) && specs.reduce((s, o) => s + o.size, 0) <= FOLD_LIMIT) {
+      return eager.apply(kernel, inputs, params, shapes, op);
+    }
+    const ids = inputs.map((h) => this.idOf(h, op));
+    const outs = specs.map((s, i) => {
+      const id = this.value(s.dtype, shapes[i] ?? [s.size]);
+      return new Traced(this, id, s.dtype, s.size, `${op} in ${this.name}`);
+    });
+    this.instrs.push({ kernel, params, inputs: ids, outputs: outs.map((o) => o.id), op });
+    return outs;
+  }
+
+  read(h: Handle, description: string): never | ReturnType<Interpreter["read"]> {
+    if (h instanceof Traced) {
+      throw new TraceError(
+        `${this.name}: cannot read the values of ${description} (${h.origin}) while tracing: a jitted function runs as a fixed program, ` +
+          `so what it does must not depend on the values it computes. Compute with ops, or read the values from the function's results.`,
+      );
+    }
+    return eager.read(h, description);
+  }
+}
+
+// ---- argument trees ---------------------------------------------------------------------------------
+
+interface Leaf {
+  readonly tensor: Tensor;
+  readonly path: string;
+  readonly argument: number;
+}
+
+const isPlainObject = (x: object): boolean => {
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+};
+
+/** The tensor leaves of a tree in a fixed order, and a signature of everything else (and of their shapes). */
+const flatten = (value: unknown, path: string, argument: number, leaves: Leaf[], who: string): string => {
+  if (value instanceof Tensor) {
+    leaves.push({ tensor: value, path, argument });
+    return `T${value.dtype}[${value.shape.join(",")}]`;
+  }
+  if (Array.isArray(value)) return `[${value.map((v, i) => flatten(v, `${path}[${i}]`, argument, leaves, who)).join(",")}]`;
+  if (value === null || value === undefined || typeof value === "number" || typeof value === "string" || typeof value === "boolean") {
+    return JSON.stringify(value) ?? "undefined";
+  }
+  if (typeof value === "object" && isPlainObject(value)) {
+    return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${flatten(v, path ? `${path}.${k}` : k, argument, leaves, who)}`).join(",")}}`;
+  }
+  throw new TraceError(
+    `${who}: ${path || "an argument"} is ${typeof value === "object" ? `a ${value.constructor?.name ?? "object"}` : `a ${typeof value}`}; ` +
+      `arguments and results must be trees of tensors, numbers, strings and booleans (wrap arrays with tensor(), close over functions)`,
+  );
+};
+
+/** The tree with its tensor leaves replaced, in flatten's order. */
+const rebuild = (value: unknown, next: () => Tensor): unknown => {
+  if (value instanceof Tensor) return next();
+  if (Array.isArray(value)) return value.map((v) => rebuild(v, next));
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = rebuild(v, next);
+    return out;
+  }
+  return value;
+};
+
+/** The names of f's parameters as its source spells them (for labelling a program's inputs). */
+const parameterNames = (f: (...args: never[]) => unknown): string[] | null => {
+  const source = f.toString();
+  const m = /^(?:async\s*)?(?:function\b[^(]*)?\(([^)]*)\)/.exec(source) ?? /^(?:async\s*)?([A-Za-z_$][\w$]*)\s*=>/.exec(source);
+  if (m === null) return null;
+  const names = m[1]!.split(",").map((s) => s.trim().replace(/[:=].*$/, "").trim()).filter((s) => s.length > 0);
+  return names.every((n) => /^[A-Za-z_$][\w$]*$/.test(n)) ? names : null;
+};
+
+// ---- jit ----------------------------------------------------------------------------------------
+
+export interface JitOptions {
+  /**
+   * Arguments whose tensors the call may overwrite with its results, deleted by the call: positions,
+   * or, for a function of one record (f({ params, state, x })), its keys.
+   */
+  readonly donate?: readonly (number | string)[];
+  /** The name in programs and messages (default: the function's name). */
+  readonly name?: string;
+}
+
+interface Compiled {
+  readonly traced: Program;
+  readonly executable: Executable;
+  readonly result: unknown; // the result tree as traced (its tensor leaves are replaced at each call)
+  readonly shapes: readonly Shape[];
+}
+
+export interface Jitted<A extends unknown[], R> {
+  (...args: A): R;
+  /** The program traced for these arguments (before and after the backend's rewrites). */
+  lower(...args: A): { readonly traced: Program; readonly compiled: Program; readonly bytes: number };
+  /** How many argument structures have been traced. */
+  readonly traces: number;
+}
+
+export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOptions = {}): Jitted<A, R> => {
+  const name = `jit(${options.name ?? (f.name || "f")})`;
+  const donate = options.donate ?? [];
+  for (const d of donate) {
+    if (typeof d === "number" && !(Number.isInteger(d) && d >= 0)) throw new RangeError(`${name}: donate: ${d} is not an argument position`);
+  }
+  /** Whether a leaf is donated: its argument's position is listed, or (for a function of one record) its top-level key. */
+  const isDonated = (leaf: Leaf): boolean =>
+    donate.some((d) => (typeof d === "number" ? leaf.argument === d : leaf.argument === 0 && (leaf.path === `0.${d}` || leaf.path.startsWith(`0.${d}.`) || leaf.path.startsWith(`0.${d}[`))));
+  const checkDonateNames = (args: A): void => {
+    for (const d of donate) {
+      if (typeof d !== "string") continue;
+      const first = args[0];
+      if (first === null || typeof first !== "object" || Array.isArray(first) || first instanceof Tensor || !(d in first)) {
+        throw new RangeError(`${name}: donate: "${d}" names no key of the first argument (donate by name is for a function of one record, as f({ params, state, x }); give positions otherwise)`);
+      }
+    }
+  };
+  const cache = new Map<string, Compiled>();
+
+  const structure = (args: A): { leaves: Leaf[]; key: string } => {
+    const leaves: Leaf[] = [];
+    const key = args.map((a, i) => flatten(a, String(i), i, leaves, name)).join("|");
+    return { leaves, key: `${currentBackend().name}|${key}` };
+  };
+
+  const build = (args: A, leaves: readonly Leaf[]): Compiled => {
+    checkDonateNames(args);
+    const tracer = new Tracer(name);
+    const names = parameterNames(f as never);
+    const label = (leaf: Leaf) => {
+      const rest = leaf.path.slice(String(leaf.argument).length);
+      // A function of one record: its keys name the inputs (params.dense1.weight).
+      if (args.length === 1 && rest.startsWith(".")) return rest.slice(1);
+      const arg = names?.[leaf.argument] ?? `arg${leaf.argument}`;
+      return `${arg}${rest}`;
+    };
+    const inputs = leaves.map((leaf) => tracer.input(leaf.tensor.dtype, leaf.tensor.shape, label(leaf)));
+    let i = 0;
+    const tracedArgs = args.map((a) => rebuild(a, () => new Tensor(inputs[i]!, leaves[i++]!.tensor.shape))) as A;
+    const result = withInterpreter(tracer, () => f(...tracedArgs));
+    const outLeaves: Leaf[] = [];
+    flatten(result, "", 0, outLeaves, `${name} result`);
+    const outputs = outLeaves.map(({ tensor }) => tracer.idOf(handleOf(tensor), name));
+    const traced: Program = {
+      name,
+      values: tracer.values,
+      inputs: inputs.map((t) => t.id),
+      inputNames: leaves.map(label),
+      constants: tracer.constants,
+      instrs: tracer.instrs,
+      outputs,
+      outputNames: outLeaves.map((l) => l.path),
+    };
+    const executable = compile(traced, currentBackend(), leaves.map(isDonated));
+    return { traced, executable, result, shapes: outLeaves.map((l) => l.tensor.shape) };
+  };
+
+  const compiled = (args: A, leaves: readonly Leaf[], key: string): Compiled => {
+    let entry = cache.get(key);
+    if (entry === undefined) cache.set(key, (entry = build(args, leaves)));
+    return entry;
+  };
+
+  const jitted = (...args: A): R => {
+    const { leaves, key } = structure(args);
+    // Being differentiated or traced: run the function itself, so its ops are recorded.
+    if (leaves.some(({ tensor }) => tensor.node !== null || !(handleOf(tensor) instanceof Storage))) return f(...args);
+    const entry = compiled(args, leaves, key);
+    const outs = entry.executable.call(leaves.map(({ tensor }) => handleOf(tensor) as Storage));
+    let i = 0;
+    return rebuild(entry.result, () => {
+      const t = new Tensor(outs[i]!, entry.shapes[i]!);
+      i++;
+      return t;
+    }) as R;
+  };
+  return Object.assign(jitted, {
+    lower: (...args: A) => {
+      const { leaves, key } = structure(args);
+      const entry = compiled(args, leaves, key);
+      return { traced: entry.traced, compiled: entry.executable.program, bytes: entry.executable.bytes };
+    },
+    get traces() {
+      return cache.size;
+    },
+  });
+};
+
+/**
+ * The program jit traces for these arguments, as text (as jax.make_jaxpr prints it): one kernel call
+ * per line with its output's dtype and shape, grouped under the op that made it. `compiled: true`
+ * shows it after the backend's fusions instead.
+ */
+export const printProgram = <A extends unknown[], R>(f: Jitted<A, R>, ...args: A): string => formatProgram(f.lower(...args).traced);
+
+/** printProgram, after the backend's rewrites (the program that actually runs). */
+export const printCompiledProgram = <A extends unknown[], R>(f: Jitted<A, R>, ...args: A): string => formatProgram(f.lower(...args).compiled);
