@@ -16,7 +16,7 @@ export default defineConfig({
     coverage: {
       provider: "v8",
       include: ["src/**/*.ts"],
-      exclude: ["src/apps/playground/**", "src/autograd/kernels/wasm/assembly/**"],
+      exclude: ["src/apps/playground/**", "src/backend/wasm/assembly/**"],
       reporter: ["text-summary"],
       thresholds: {
         "src/autograd/**": { lines: 90 },

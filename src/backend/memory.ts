@@ -6,6 +6,7 @@
 /** Regions start on 16-byte boundaries (128-bit SIMD loads). */
 export const ALIGN = 16;
 export const align = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
+const GUARD = 64;
 
 export interface Memory {
   /** The current buffer (replaced when the memory grows). */
@@ -60,7 +61,8 @@ export const linearMemory = (base: number, current: () => ArrayBuffer, grow: (by
       } else {
         offset = top;
         top += size;
-        if (top > current().byteLength) grow(top);
+        // Room past the last region: some kernels read (never use) a few bytes past a row's end.
+        if (top + GUARD > current().byteLength) grow(top + GUARD);
         refresh();
       }
       sizes.set(offset, size);

@@ -1,0 +1,539 @@
+// AssemblyScript, compiled to WebAssembly by ../build.ts (not TypeScript: tsconfig excludes this folder).
+// Every pointer is a byte offset in the module's memory, chosen by the TypeScript side (../index.ts).
+//
+// Float32 matrix products over row-major matrices in linear memory, with 128-bit SIMD (f32x4).
+// Every pointer is a byte offset chosen by the TypeScript side (../index.ts), which copies the
+// operands in, calls one of the exported functions, and copies the result out.
+//
+// The one inner loop: row i of C is sum_p A[i,p] * (row p of B), done for two rows i, i + 1 at
+// once so that each f32x4 load of B feeds two multiply-adds. The p where A[i,p] or A[i+1,p] is
+// nonzero are first listed, four p at a time in registers, so the zeros (~80% of MNIST pixels,
+// about half of ReLU outputs and of their gradients) cost no arithmetic, and four of them in a row
+// one compare. The sum then walks the list once per 16
+// columns of C, holding those columns of both rows in eight f32x4 registers. (One row alone, as in
+// a batch of one, has a loop of its own that holds 32 columns of it.)
+// A layer's input (a batch of images) goes by pairs of its columns instead (columnLists,
+// matmulNNLists, matmulTNLists): adjacent pixels are mostly ink together, so those pairs waste less
+// than pairs of images, and the forward product's lists serve the weight gradient too.
+// NOTE: where B holds Infinity or NaN, a zero A[i,p] contributes 0 when skipped but NaN (0 * Inf)
+// when its pair A[i+1,p] is not zero; only a diverged run has such weights.
+
+/**
+ * List the p where row i or row i + 1 of op(A) is nonzero, as 16-byte entries
+ * (address of row p of B, A[i,p], A[i+1,p], unused). Element p of row i is at src + p * stride and
+ * of row i + 1 at src + next + p * stride. Branch-free: every entry is written, and the cursor moves
+ * on only past nonzeros (NaN counts as nonzero, so it propagates). Returns how many.
+ */
+function listNonzeros(src: usize, next: usize, stride: usize, count: i32, bBase: usize, rowBytes: usize, list: usize): i32 {
+  let nnz: i32 = 0;
+  let row = bBase;
+  for (let p: i32 = 0; p < count; p++) {
+    const v0 = load<f32>(src);
+    const v1 = load<f32>(src + next);
+    const entry = list + (<usize>nnz << 4);
+    store<u32>(entry, <u32>row);
+    store<f32>(entry, v0, 4);
+    store<f32>(entry, v1, 8);
+    nnz += i32(v0 != 0) | i32(v1 != 0);
+    src += stride;
+    row += rowBytes;
+  }
+  return nnz;
+}
+
+/**
+ * The four entries of p, p + 1, p + 2, p + 3 for listNonzeros, given A[i,p..p+3] in x0 and
+ * A[i+1,p..p+3] in x1 (row p of B at `row`, rows rowBytes apart): built in registers (a 4 x 4
+ * transpose) and stored whole, the cursor moving on past the nonzero ones, as in listNonzeros
+ * (NaN is nonzero, -0 is zero). Returns the cursor.
+ */
+@inline
+function listFour(x0: v128, x1: v128, row: usize, rowBytes: usize, entry: usize): usize {
+  const step = <i32>rowBytes;
+  const rows = i32x4.add(i32x4.splat(<i32>row), i32x4(0, step, step * 2, step * 3));
+  const zero = f32x4.splat(0);
+  const lo = v128.shuffle<i32>(rows, x0, 0, 4, 1, 5); // row p, A[i,p], row p+1, A[i,p+1]
+  const hi = v128.shuffle<i32>(rows, x0, 2, 6, 3, 7);
+  const lo1 = v128.shuffle<i32>(x1, zero, 0, 4, 1, 5); // A[i+1,p], 0, A[i+1,p+1], 0
+  const hi1 = v128.shuffle<i32>(x1, zero, 2, 6, 3, 7);
+  const nonzero = i32x4.bitmask(v128.or(f32x4.ne(x0, zero), f32x4.ne(x1, zero)));
+  v128.store(entry, v128.shuffle<i64>(lo, lo1, 0, 2));
+  entry += <usize>(nonzero & 1) << 4;
+  v128.store(entry, v128.shuffle<i64>(lo, lo1, 1, 3));
+  entry += <usize>((nonzero >> 1) & 1) << 4;
+  v128.store(entry, v128.shuffle<i64>(hi, hi1, 0, 2));
+  entry += <usize>((nonzero >> 2) & 1) << 4;
+  v128.store(entry, v128.shuffle<i64>(hi, hi1, 1, 3));
+  return entry + (<usize>((nonzero >> 3) & 1) << 4);
+}
+
+/**
+ * listNonzeros, four p at a time: a group where both rows are all zero (bits: -0 goes the slow way,
+ * and is then skipped) costs one compare (MNIST's borders are such groups), and any other group is
+ * listed by listFour, in registers. The rows are either contiguous (stride 4: A's rows) or adjacent
+ * columns of A (`columns`, next 4: matmulTN, whose A is a layer's input, for the pixels ~80% zeros),
+ * where A[i,p] and A[i+1,p] are neighbours, one 8-byte load, so four p take four loads and two shuffles.
+ */
+function listNonzerosByFours(src: usize, next: usize, stride: usize, columns: bool, count: i32, bBase: usize, rowBytes: usize, list: usize): i32 {
+  let entry = list;
+  let p: i32 = 0;
+  for (; p + 4 <= count; p += 4) {
+    let x0: v128, x1: v128;
+    if (columns) {
+      const v = v128.load64_lane(src + stride, v128.load64_zero(src), 1); // A[i,p] A[i+1,p] A[i,p+1] A[i+1,p+1]
+      const w = v128.load64_lane(src + stride * 3, v128.load64_zero(src + stride * 2), 1);
+      x0 = v128.shuffle<i32>(v, w, 0, 2, 4, 6);
+      x1 = v128.shuffle<i32>(v, w, 1, 3, 5, 7);
+    } else {
+      x0 = v128.load(src);
+      x1 = v128.load(src + next);
+    }
+    if (v128.any_true(v128.or(x0, x1))) entry = listFour(x0, x1, bBase + <usize>p * rowBytes, rowBytes, entry);
+    src += stride << 2;
+  }
+  const nnz = <i32>((entry - list) >> 4);
+  return nnz + listNonzeros(src, next, stride, count - p, bBase + <usize>p * rowBytes, rowBytes, entry);
+}
+
+/**
+ * Rows c0[0..n) and c1[0..n) of C: the sums over the listed entries of A[i,p] * (row p of B) and
+ * A[i+1,p] * (row p of B), where an entry's row of B is at base + its address. Each load of B feeds
+ * both rows; 16 columns of both rows are held in eight f32x4 registers (V8 has 15 for SIMD on x64:
+ * more accumulators spill).
+ */
+function sumRows(list: usize, nnz: i32, base: usize, c0: usize, c1: usize, n: i32): void {
+  const end = list + (<usize>nnz << 4);
+  let j: i32 = 0;
+  for (; j + 16 <= n; j += 16) {
+    const col = <usize>j << 2;
+    const from = base + col;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+    for (let e = list; e < end; e += 16) {
+      const r = <usize>load<u32>(e) + from;
+      const s = v128.load32_splat(e, 4);
+      const t = v128.load32_splat(e, 8);
+      let x = v128.load(r);
+      a0 = f32x4.add(a0, f32x4.mul(s, x));
+      b0 = f32x4.add(b0, f32x4.mul(t, x));
+      x = v128.load(r, 16);
+      a1 = f32x4.add(a1, f32x4.mul(s, x));
+      b1 = f32x4.add(b1, f32x4.mul(t, x));
+      x = v128.load(r, 32);
+      a2 = f32x4.add(a2, f32x4.mul(s, x));
+      b2 = f32x4.add(b2, f32x4.mul(t, x));
+      x = v128.load(r, 48);
+      a3 = f32x4.add(a3, f32x4.mul(s, x));
+      b3 = f32x4.add(b3, f32x4.mul(t, x));
+    }
+    v128.store(c0 + col, a0);
+    v128.store(c0 + col, a1, 16);
+    v128.store(c0 + col, a2, 32);
+    v128.store(c0 + col, a3, 48);
+    v128.store(c1 + col, b0);
+    v128.store(c1 + col, b1, 16);
+    v128.store(c1 + col, b2, 32);
+    v128.store(c1 + col, b3, 48);
+  }
+  // The last 0 to 15 columns, 4 at a time; the last 1 to 3 also go 4 wide (see storeFirst).
+  for (; j < n; j += 4) {
+    const col = <usize>j << 2;
+    let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+    for (let e = list; e < end; e += 16) {
+      const x = v128.load(<usize>load<u32>(e) + base + col);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(e, 4), x));
+      b0 = f32x4.add(b0, f32x4.mul(v128.load32_splat(e, 8), x));
+    }
+    storeFirst(c0 + col, a0, n - j);
+    storeFirst(c1 + col, b0, n - j);
+  }
+}
+
+/**
+ * Store the first `count` lanes of v at `at` (all four if count >= 4). For the last 1 to 3 columns
+ * of C, computed 4 wide from loads that read up to 12 bytes past the end of a row of B (the caller
+ * leaves that much room after B): the lanes past the row's end are not stored. A lane's float32
+ * multiply-adds are the scalar loop's, so the stored columns have the same bits.
+ */
+@inline
+function storeFirst(at: usize, v: v128, count: i32): void {
+  if (count >= 4) {
+    v128.store(at, v);
+    return;
+  }
+  v128.store32_lane(at, v, 0);
+  if (count > 1) v128.store32_lane(at, v, 1, 4);
+  if (count > 2) v128.store32_lane(at, v, 2, 8);
+}
+
+/**
+ * The single-row versions, for a lone last row (a batch of one: a prediction): entries of 8 bytes
+ * (address of row p of B, A[i,p]), and 32 columns of C in eight f32x4 registers, so no work is
+ * spent on a twin row.
+ */
+@inline
+function listRow(src: usize, stride: usize, count: i32, bBase: usize, rowBytes: usize, list: usize): i32 {
+  let nnz: i32 = 0;
+  let row = bBase;
+  for (let p: i32 = 0; p < count; p++) {
+    if (stride == 4 && (p & 3) == 0 && p + 4 <= count && !v128.any_true(v128.load(src))) {
+      src += 16; // four zeros (bits: -0 goes the slow way, and is then skipped)
+      row += rowBytes << 2;
+      p += 3;
+      continue;
+    }
+    const v = load<f32>(src);
+    const entry = list + (<usize>nnz << 3);
+    store<u32>(entry, <u32>row);
+    store<f32>(entry, v, 4);
+    nnz += i32(v != 0);
+    src += stride;
+    row += rowBytes;
+  }
+  return nnz;
+}
+
+function sumRow(list: usize, nnz: i32, c0: usize, n: i32): void {
+  const end = list + (<usize>nnz << 3);
+  let j: i32 = 0;
+  for (; j + 32 <= n; j += 32) {
+    const col = <usize>j << 2;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+    for (let e = list; e < end; e += 8) {
+      const r = <usize>load<u32>(e) + col;
+      const s = v128.load32_splat(e, 4);
+      a0 = f32x4.add(a0, f32x4.mul(s, v128.load(r)));
+      a1 = f32x4.add(a1, f32x4.mul(s, v128.load(r, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(s, v128.load(r, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(s, v128.load(r, 48)));
+      a4 = f32x4.add(a4, f32x4.mul(s, v128.load(r, 64)));
+      a5 = f32x4.add(a5, f32x4.mul(s, v128.load(r, 80)));
+      a6 = f32x4.add(a6, f32x4.mul(s, v128.load(r, 96)));
+      a7 = f32x4.add(a7, f32x4.mul(s, v128.load(r, 112)));
+    }
+    v128.store(c0 + col, a0);
+    v128.store(c0 + col, a1, 16);
+    v128.store(c0 + col, a2, 32);
+    v128.store(c0 + col, a3, 48);
+    v128.store(c0 + col, a4, 64);
+    v128.store(c0 + col, a5, 80);
+    v128.store(c0 + col, a6, 96);
+    v128.store(c0 + col, a7, 112);
+  }
+  for (; j < n; j += 4) {
+    const col = <usize>j << 2;
+    let a0 = f32x4.splat(0);
+    for (let e = list; e < end; e += 8) a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(e, 4), v128.load(<usize>load<u32>(e) + col)));
+    storeFirst(c0 + col, a0, n - j);
+  }
+}
+
+/**
+ * C[m,n] = op(A) . B[k,n], two rows of C at a time, where element p of row i of op(A) is at
+ * a + i * rowStep + p * stride. With m odd, the last row is computed alone (listRow, sumRow).
+ * `list` is scratch for k entries of 16 bytes.
+ */
+function product(a: usize, rowStep: usize, stride: usize, b: usize, c: usize, list: usize, m: i32, k: i32, n: i32): void {
+  const rowBytes = <usize>n << 2;
+  for (let i: i32 = 0; i < m; i += 2) {
+    const src = a + <usize>i * rowStep;
+    const c0 = c + <usize>i * rowBytes;
+    if (i + 1 === m) {
+      sumRow(list, listRow(src, stride, k, b, rowBytes, list), c0, n);
+      break;
+    }
+    // The callers read A's rows (stride 4) or its columns (rowStep 4): there is no other case.
+    const nnz = listNonzerosByFours(src, rowStep, stride, stride != 4, k, b, rowBytes, list);
+    sumRows(list, nnz, 0, c0, c0 + rowBytes, n);
+  }
+}
+
+/** C[m,n] = A[m,k] . B[k,n]. */
+export function matmulNN(a: usize, b: usize, c: usize, list: usize, m: i32, k: i32, n: i32): void {
+  product(a, <usize>k << 2, 4, b, c, list, m, k, n);
+}
+
+/** C[m,n] = A^T . B with A stored [k,m] and B [k,n]: row i of A^T is column i of A. */
+export function matmulTN(a: usize, b: usize, c: usize, list: usize, m: i32, k: i32, n: i32): void {
+  product(a, 4, <usize>m << 2, b, c, list, m, k, n);
+}
+
+/**
+ * The lists of a layer's input A [m, k] (k even) by pairs of its columns, built once for its
+ * forward product and its weight gradient: for each pair q, q + 1, the rows p where A[p,q] or
+ * A[p,q+1] is nonzero, as listNonzeros's entries holding the offset p * rowBytes of a row (of C in
+ * the forward product, of the gradient G after), one list after another, with counts[q / 2] entries.
+ * Adjacent pixels are mostly ink together: an MNIST batch's pair lists hold 1.17 entries per nonzero,
+ * against 1.53 for pairs of rows (images).
+ */
+export function columnLists(a: usize, lists: usize, counts: usize, m: i32, k: i32, rowBytes: usize): void {
+  for (let q: i32 = 0; q < k; q += 2) {
+    const nnz = listNonzerosByFours(a + (<usize>q << 2), 4, <usize>k << 2, true, m, 0, rowBytes, lists);
+    store<i32>(counts + (<usize>q << 1), nnz);
+    lists += <usize>nnz << 4;
+  }
+}
+
+/**
+ * C[m,n] = A[m,k] . B[k,n] from columnLists of A: C starts at +0 and, pair by pair, each listed row
+ * p of C gets A[p,q] * (row q of B), then A[p,q+1] * (row q+1 of B), those rows of B held in
+ * registers 16 columns at a time. Each element of C is summed in matmulNN's order (q ascending; a
+ * skipped zero adds nothing to a sum that is never -0), so the bits are matmulNN's.
+ */
+export function matmulNNLists(lists: usize, counts: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void {
+  const rowBytes = <usize>n << 2;
+  memory.fill(c, 0, <usize>m * rowBytes);
+  for (let q: i32 = 0; q < k; q += 2) {
+    const end = lists + (<usize>load<i32>(counts + (<usize>q << 1)) << 4);
+    const w = b + <usize>q * rowBytes;
+    let j: i32 = 0;
+    for (; j + 16 <= n; j += 16) {
+      const col = <usize>j << 2;
+      const u0 = v128.load(w + col), u1 = v128.load(w + col, 16), u2 = v128.load(w + col, 32), u3 = v128.load(w + col, 48);
+      const v0 = v128.load(w + rowBytes + col), v1 = v128.load(w + rowBytes + col, 16);
+      const v2 = v128.load(w + rowBytes + col, 32), v3 = v128.load(w + rowBytes + col, 48);
+      for (let e = lists; e < end; e += 16) {
+        const r = c + <usize>load<u32>(e) + col;
+        const s = v128.load32_splat(e, 4);
+        const t = v128.load32_splat(e, 8);
+        v128.store(r, f32x4.add(f32x4.add(v128.load(r), f32x4.mul(s, u0)), f32x4.mul(t, v0)));
+        v128.store(r, f32x4.add(f32x4.add(v128.load(r, 16), f32x4.mul(s, u1)), f32x4.mul(t, v1)), 16);
+        v128.store(r, f32x4.add(f32x4.add(v128.load(r, 32), f32x4.mul(s, u2)), f32x4.mul(t, v2)), 32);
+        v128.store(r, f32x4.add(f32x4.add(v128.load(r, 48), f32x4.mul(s, u3)), f32x4.mul(t, v3)), 48);
+      }
+    }
+    // The last 0 to 15 columns, 4 at a time, reading up to 12 bytes past a row of B or C (the
+    // caller leaves room after both) and storing only the row's own lanes (storeFirst).
+    for (; j < n; j += 4) {
+      const col = <usize>j << 2;
+      const u = v128.load(w + col);
+      const v = v128.load(w + rowBytes + col);
+      for (let e = lists; e < end; e += 16) {
+        const r = c + <usize>load<u32>(e) + col;
+        storeFirst(r, f32x4.add(f32x4.add(v128.load(r), f32x4.mul(v128.load32_splat(e, 4), u)), f32x4.mul(v128.load32_splat(e, 8), v)), n - j);
+      }
+    }
+    lists = end;
+  }
+}
+
+/** C[m,n] = A^T . B with A stored [k,m] (m even), from columnLists of A: matmulTN's sums, same bits. */
+export function matmulTNLists(lists: usize, counts: usize, b: usize, c: usize, m: i32, n: i32): void {
+  const rowBytes = <usize>n << 2;
+  for (let i: i32 = 0; i < m; i += 2) {
+    const nnz = load<i32>(counts + (<usize>i << 1));
+    const c0 = c + <usize>i * rowBytes;
+    sumRows(lists, nnz, b, c0, c0 + rowBytes, n);
+    lists += <usize>nnz << 4;
+  }
+}
+
+/**
+ * C[m,n] = A[m,k] . B^T with B stored [n,k]: B is first transposed into `bt` ([k,n], scratch), so
+ * this is matmulNN and the zeros of A (the gradient of a ReLU layer) are skipped here too.
+ */
+export function matmulNT(a: usize, b: usize, c: usize, list: usize, bt: usize, m: i32, k: i32, n: i32): void {
+  const rowBytes = <usize>n << 2;
+  for (let j: i32 = 0; j < n; j++) {
+    let src = b + ((<usize>j * <usize>k) << 2);
+    let dst = bt + (<usize>j << 2);
+    for (let p: i32 = 0; p < k; p++) {
+      store<f32>(dst, load<f32>(src));
+      src += 4;
+      dst += rowBytes;
+    }
+  }
+  matmulNN(a, bt, c, list, m, k, n);
+}
+
+/**
+ * Plain gradient descent on n floats: out[i] = p[i] - lr * (g[i] + decay * p[i]) (out may be p),
+ * every operation in float32 as ../../update.ts's reference loop defines it (lr and decay rounded
+ * to float32 first); four floats at a time.
+ */
+export function sgdStep(p: usize, g: usize, out: usize, n: i32, lr: f32, decay: f32): void {
+  const vlr = f32x4.splat(lr);
+  const vdecay = f32x4.splat(decay);
+  let i: i32 = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    const pv = v128.load(p + at);
+    v128.store(out + at, f32x4.sub(pv, f32x4.mul(vlr, f32x4.add(v128.load(g + at), f32x4.mul(vdecay, pv)))));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    const x = load<f32>(p + at);
+    store<f32>(out + at, x - lr * (load<f32>(g + at) + decay * x));
+  }
+}
+
+/**
+ * In place on C [m, n] at c: add the bias (n floats at `bias`) to every row, then, if relu, clamp at
+ * 0 as `x > 0 ? x : 0` does (NaN and -0 become +0). A float32 add is the same as the TypeScript
+ * loop's double add rounded once to float32, so both give the same bits.
+ */
+export function addBias(c: usize, bias: usize, m: i32, n: i32, relu: i32): void {
+  const rowBytes = <usize>n << 2;
+  const zero = f32x4.splat(0);
+  for (let i: i32 = 0; i < m; i++) {
+    const row = c + <usize>i * rowBytes;
+    let j: i32 = 0;
+    for (; j + 4 <= n; j += 4) {
+      const at = <usize>j << 2;
+      let x = f32x4.add(v128.load(row + at), v128.load(bias + at));
+      if (relu) x = v128.and(x, f32x4.gt(x, zero));
+      v128.store(row + at, x);
+    }
+    for (; j < n; j++) {
+      const at = <usize>j << 2;
+      let x = load<f32>(row + at) + load<f32>(bias + at);
+      if (relu) x = x > 0 ? x : 0;
+      store<f32>(row + at, x);
+    }
+  }
+}
+
+/**
+ * n bytes at src to floats x / 255 at dst (pixels to [0, 1]). The float32 division is correctly
+ * rounded, the same bits as the TypeScript x * (1 / 255) (see src/data/batches.ts). 16 bytes at a time.
+ */
+export function unitFloats(src: usize, dst: usize, n: i32): void {
+  const d = f32x4.splat(255);
+  let i: i32 = 0;
+  const zero = f32x4.splat(0);
+  for (; i + 16 <= n; i += 16) {
+    const b = v128.load(src + <usize>i);
+    const out = dst + (<usize>i << 2);
+    if (!v128.any_true(b)) {
+      // 16 black pixels (most of an MNIST digit's border): zeros, without the divisions.
+      v128.store(out, zero);
+      v128.store(out, zero, 16);
+      v128.store(out, zero, 32);
+      v128.store(out, zero, 48);
+      continue;
+    }
+    const lo = i16x8.extend_low_i8x16_u(b);
+    const hi = i16x8.extend_high_i8x16_u(b);
+    v128.store(out, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(lo)), d));
+    v128.store(out, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(lo)), d), 16);
+    v128.store(out, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(hi)), d), 32);
+    v128.store(out, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(hi)), d), 48);
+  }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), <f32>load<u8>(src + <usize>i) / 255);
+}
+
+/**
+ * The relu layer's backward over g [m, n]: out = g where y > 0, else +0 (y is the relu's output;
+ * NaN counts as not positive), and, if wantSums, the column sums of out into `sums` (n floats),
+ * accumulated row by row from +0. Branch-free (a relu's mask is a coin flip for the branch
+ * predictor). A float32 add is the TypeScript loop's double add rounded once: the same bits.
+ */
+export function maskColumnSums(g: usize, y: usize, out: usize, sums: usize, m: i32, n: i32, wantSums: i32): void {
+  const rowBytes = <usize>n << 2;
+  const zero = f32x4.splat(0);
+  if (wantSums) memory.fill(sums, 0, rowBytes);
+  for (let i: i32 = 0; i < m; i++) {
+    const at = <usize>i * rowBytes;
+    let j: i32 = 0;
+    for (; j + 4 <= n; j += 4) {
+      const col = <usize>j << 2;
+      const v = v128.and(v128.load(g + at + col), f32x4.gt(v128.load(y + at + col), zero));
+      v128.store(out + at + col, v);
+      if (wantSums) v128.store(sums + col, f32x4.add(v128.load(sums + col), v));
+    }
+    for (; j < n; j++) {
+      const col = <usize>j << 2;
+      const v: f32 = load<f32>(y + at + col) > 0 ? load<f32>(g + at + col) : 0;
+      store<f32>(out + at + col, v);
+      if (wantSums) store<f32>(sums + col, load<f32>(sums + col) + v);
+    }
+  }
+}
+
+// ---- kernels that compiled programs fuse ------------------------------------------------------------
+
+/**
+ * columnLists for a layer's input given as bytes (pixels 0..255) A [m, k] (k even), listing the
+ * value x / 255 (a float32 division, as unitFloats computes it) of each nonzero byte: the lists of
+ * the scaled input, without making the scaled input. Rows go four at a time: a pair of columns that
+ * is zero in all four rows (most of an MNIST image's border) costs one compare.
+ */
+export function columnListsFromBytes(a: usize, lists: usize, counts: usize, m: i32, k: i32, rowBytes: usize): void {
+  const stride = <usize>k;
+  for (let q: i32 = 0; q < k; q += 2) {
+    let entry = lists;
+    let src = a + <usize>q;
+    let row: usize = 0;
+    let p: i32 = 0;
+    for (; p + 4 <= m; p += 4) {
+      const v = v128.load16_lane(src + stride * 3, v128.load16_lane(src + stride * 2, v128.load16_lane(src + stride, v128.load16_lane(src, v128.splat<i32>(0), 0), 1), 2), 3);
+      if (!v128.any_true(v)) {
+        src += stride << 2;
+        row += rowBytes << 2;
+        continue;
+      }
+      for (let r: i32 = 0; r < 4; r++) {
+        const b0 = load<u8>(src);
+        const b1 = load<u8>(src, 1);
+        store<u32>(entry, <u32>row);
+        store<f32>(entry, <f32>b0 / 255, 4);
+        store<f32>(entry, <f32>b1 / 255, 8);
+        entry += <usize>((b0 | b1) != 0) << 4;
+        src += stride;
+        row += rowBytes;
+      }
+    }
+    for (; p < m; p++) {
+      const b0 = load<u8>(src);
+      const b1 = load<u8>(src, 1);
+      store<u32>(entry, <u32>row);
+      store<f32>(entry, <f32>b0 / 255, 4);
+      store<f32>(entry, <f32>b1 / 255, 8);
+      entry += <usize>((b0 | b1) != 0) << 4;
+      src += stride;
+      row += rowBytes;
+    }
+    store<i32>(counts + (<usize>q << 1), <i32>((entry - lists) >> 4));
+    lists = entry;
+  }
+}
+
+/**
+ * The weight gradient from columnLists of A (matmulTNLists: rows i, i + 1 of A^T . B, into `rows`,
+ * 2n floats of scratch) with gradient descent applied at once, row pair by row pair: out = p - lr *
+ * (rows + decay * p), as sgdStep. The gradient is never stored whole; out may be p (in place).
+ */
+export function matmulTNListsSgd(lists: usize, counts: usize, b: usize, rows: usize, p: usize, out: usize, m: i32, n: i32, lr: f32, decay: f32): void {
+  const rowBytes = <usize>n << 2;
+  for (let i: i32 = 0; i < m; i += 2) {
+    const nnz = load<i32>(counts + (<usize>i << 1));
+    sumRows(lists, nnz, b, rows, rows + rowBytes, n);
+    const at = <usize>i * rowBytes;
+    sgdStep(p + at, rows, out + at, n << 1, lr, decay);
+    lists += <usize>nnz << 4;
+  }
+}
+
+/**
+ * C = A^T . B (A stored [k, m]) with gradient descent applied row pair by row pair, as
+ * matmulTNListsSgd does with lists: out = p - lr * (C + decay * p), C never stored whole. `rows` is
+ * scratch for two rows of C, `list` for k entries; out may be p.
+ */
+export function matmulTNSgd(a: usize, b: usize, rows: usize, list: usize, p: usize, out: usize, m: i32, k: i32, n: i32, lr: f32, decay: f32): void {
+  const rowBytes = <usize>n << 2;
+  const rowStep: usize = 4;
+  const stride = <usize>m << 2;
+  for (let i: i32 = 0; i < m; i += 2) {
+    const src = a + <usize>i * rowStep;
+    const at = <usize>i * rowBytes;
+    if (i + 1 === m) {
+      sumRow(list, listRow(src, stride, k, b, rowBytes, list), rows, n);
+      sgdStep(p + at, rows, out + at, n, lr, decay);
+      break;
+    }
+    const nnz = listNonzerosByFours(src, rowStep, stride, stride != 4, k, b, rowBytes, list);
+    sumRows(list, nnz, 0, rows, rows + rowBytes, n);
+    sgdStep(p + at, rows, out + at, n << 1, lr, decay);
+  }
+}
