@@ -79,18 +79,10 @@ export interface TensorOptions extends ValueOptions {
   readonly dtype?: DType;
 }
 
-/**
- * A generated tensor that fast-check prints with its values when it reports a counterexample
- * (the method is not enumerable, so toEqual and immer never see it).
- */
-const printable = (t: Tensor): Tensor =>
-  Object.defineProperty(t, fc.toStringMethod, {
-    value: () => `tensor(${JSON.stringify(t.toArray())}, ${JSON.stringify(t.shape)}, "${t.dtype}")`,
-  });
 
 /** A tensor of the given shape (float64 by default) with values from `doubles`. */
 export const tensorOfShape = (shape: Shape, { dtype = "float64", ...values }: TensorOptions = {}): fc.Arbitrary<Tensor> =>
-  doubles(sizeOf(shape), values).map((xs) => printable(tensor(xs, shape, dtype)));
+  doubles(sizeOf(shape), values).map((xs) => tensor(xs, shape, dtype));
 
 /** A tensor of a random small shape. */
 export const tensors = (options: TensorOptions & ShapeOptions = {}): fc.Arbitrary<Tensor> =>
@@ -98,7 +90,7 @@ export const tensors = (options: TensorOptions & ShapeOptions = {}): fc.Arbitrar
 
 /** A tensor of the given shape whose values are pairwise at least `gap` apart (no ties). */
 export const distinctTensorOfShape = (shape: Shape, dtype: DType = "float64", gap = 0.5): fc.Arbitrary<Tensor> =>
-  distinctDoubles(sizeOf(shape), gap).map((xs) => printable(tensor(xs, shape, dtype)));
+  distinctDoubles(sizeOf(shape), gap).map((xs) => tensor(xs, shape, dtype));
 
 /** Two tensors whose shapes broadcast together. */
 export const broadcastableTensors = (options: TensorOptions & ShapeOptions = {}): fc.Arbitrary<[Tensor, Tensor]> =>

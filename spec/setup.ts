@@ -6,9 +6,15 @@ import { Tensor } from "../src/autograd/index.ts";
 
 fc.configureGlobal({ seed: 20261125, numRuns: 100, endOnFailure: true });
 
-// Tensors compare by value in toEqual: shape, dtype and every element of data. (Their data is read
-// through a getter, which settles a copy a kernel deferred, so toEqual's walk over own properties
-// would not see it.)
+// A counterexample prints its tensors with their values (on the prototype: tensors are frozen).
+Object.defineProperty(Tensor.prototype, fc.toStringMethod, {
+  value(this: Tensor) {
+    return `tensor(${JSON.stringify(this.toArray())}, ${JSON.stringify(this.shape)}, "${this.dtype}")`;
+  },
+});
+
+// Tensors compare by value in toEqual: shape, dtype and every element of data. (Their values are
+// behind a handle, read through a getter, so toEqual's walk over own properties would not see them.)
 expect.addEqualityTesters([
   function tensorsEqual(a: unknown, b: unknown) {
     if (!(a instanceof Tensor) && !(b instanceof Tensor)) return undefined;

@@ -64,8 +64,9 @@ describe("train.ts, run on 3,000 real MNIST examples for 2 epochs", () => {
     expect(config.architecture).toEqual([784, 128, 64, 10]);
     expect(config.activation).toBe("relu");
     const test = allExamples(loadMnist().test);
-    const predicted = argmax(mlp([784, 128, 64, 10]).apply(params, test.x), -1);
-    const correct = predicted.reduce((n, p, i) => n + (p === test.labels[i] ? 1 : 0), 0);
+    const predicted = argmax(mlp([784, 128, 64, 10]).apply(params, test.x), -1).data;
+    const labels = test.labels.data;
+    const correct = Array.from(predicted).reduce((n, p, i) => n + (p === labels[i] ? 1 : 0), 0);
     expect(run.stdout).toContain(`(${correct.toLocaleString("en-US")}/10,000 correct)`);
     expect(config.testAccuracy).toBeCloseTo(correct / 10000, 10);
   });

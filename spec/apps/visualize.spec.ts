@@ -108,7 +108,7 @@ describe("visualize.ts, run on a small model ([784, 32, 10], 2 epochs on 6,000 e
       const counts = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
       for (let i = 0; i < test.size; i++) {
         const row = Array.from(logits.data.subarray(i * 10, (i + 1) * 10));
-        counts[test.labels[i]!]![row.indexOf(Math.max(...row))]!++;
+        counts[test.labels.data[i]!]![row.indexOf(Math.max(...row))]!++;
       }
       const correct = counts.reduce((s, r, c) => s + r[c]!, 0);
       const weights = params.dense1!.weight.data as Float32Array;

@@ -18,9 +18,9 @@ describe("matmul errors", () => {
     );
   });
 
-  it("a matrix by a stack of matrices is refused", () => {
-    expect(() => matmul(zeros([2, 3]), zeros([1, 3, 2]))).toThrow(
-      "matmul: cannot multiply [2, 3] by [1, 3, 2]: expected two matrices, or two stacks of matrices with the same batch size",
+  it("more than one batch axis is refused", () => {
+    expect(() => matmul(zeros([2, 2, 3]), zeros([2, 2, 3, 2]))).toThrow(
+      "matmul: cannot multiply [2, 2, 3] by [2, 2, 3, 2]: expected matrices, or stacks of matrices with the same batch size (or a stack and one matrix)",
     );
   });
 

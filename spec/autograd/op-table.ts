@@ -216,14 +216,30 @@ export const opTable: readonly OpRow[] = [
     cases: fc
       .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }))
       .chain(([m, k, n]) => fc.tuple(tensorOfShape([m, k]), tensorOfShape([k, n])))
-      .map(([a, b]) => instance(matmul, [a, b])),
+      .map(([a, b]) => instance((x, y) => matmul(x, y), [a, b])),
   },
   {
     name: "matmul of stacks of matrices",
     cases: fc
       .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }))
       .chain(([batch, m, k, n]) => fc.tuple(tensorOfShape([batch, m, k]), tensorOfShape([batch, k, n])))
-      .map(([a, b]) => instance(matmul, [a, b])),
+      .map(([a, b]) => instance((x, y) => matmul(x, y), [a, b])),
+  },
+  {
+    name: "matmul of a stack by one matrix, and of one matrix by a stack (a broadcast batch axis)",
+    cases: fc
+      .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.boolean())
+      .chain(([batch, m, k, n, stackFirst]) =>
+        fc.tuple(tensorOfShape(stackFirst ? [batch, m, k] : [m, k]), tensorOfShape(stackFirst ? [k, n] : [batch, k, n])))
+      .map(([a, b]) => instance((x, y) => matmul(x, y), [a, b])),
+  },
+  {
+    name: "matmul with transposed operands",
+    cases: fc
+      .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.boolean())
+      .chain(([m, k, n, transposeA, transposeB]) =>
+        fc.tuple(tensorOfShape(transposeA ? [k, m] : [m, k]), tensorOfShape(transposeB ? [n, k] : [k, n]), fc.constant({ transposeA, transposeB })))
+      .map(([a, b, options]) => instance((x, y) => matmul(x, y, options), [a, b], JSON.stringify(options))),
   },
   // compositions the layers rely on
   {

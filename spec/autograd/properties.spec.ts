@@ -152,8 +152,9 @@ describe("matmul in float32", () => {
         }),
         ([a, b, g]) => {
           const [a32, b32, g32] = [a, b, g].map((t) => cast(cast(t, "float32"), "float64"));
-          const want = vjp(matmul, a32!, b32!);
-          const got = vjp(matmul, cast(a32!, "float32"), cast(b32!, "float32"));
+          const product = (x: Tensor, y: Tensor) => matmul(x, y);
+          const want = vjp(product, a32!, b32!);
+          const got = vjp(product, cast(a32!, "float32"), cast(b32!, "float32"));
           // float32 rounding grows with the length of the dot products: k forward, n and m backward.
           const tol = 1e-5 * Math.max(...a.shape.slice(-2), b.shape.at(-1)!);
           expectClose(got.out, want.out, tol, tol);

@@ -44,7 +44,7 @@ describe("keys", () => {
         const children = split(parent, n);
         expect(children).toHaveLength(n);
         expect(split(parent, n)).toEqual(children);
-        const all = new Set([parent, ...children].map((k) => k.join(",")));
+        const all = new Set([parent, ...children].map((k) => Array.from(k.data).join(",")));
         expect(all.size).toBe(n + 1);
       }),
       { numRuns: 50 },
@@ -54,14 +54,16 @@ describe("keys", () => {
 
   it("foldIn derives a different key for each integer, and the same key for the same integer", () => {
     const k = key(7);
-    const folded = [0, 1, 2, 3, 2 ** 33].map((d) => foldIn(k, d).join(","));
+    const folded = [0, 1, 2, 3, 2 ** 33].map((d) => Array.from(foldIn(k, d).data).join(","));
     expect(new Set(folded).size).toBe(5);
     expect(foldIn(k, 3)).toEqual(foldIn(k, 3));
     expect(foldIn(k, 0)).not.toEqual(k);
   });
 
-  it("keys are read-only values", () => {
-    expect(Object.isFrozen(key(3))).toBe(true);
+  it("keys are read-only values: uint32 tensors of shape [4]", () => {
+    const k = key(3);
+    expect(Object.isFrozen(k)).toBe(true);
+    expect([k.dtype, ...k.shape]).toEqual(["uint32", 4]);
   });
 });
 

@@ -89,7 +89,7 @@ describe("batches", () => {
           expect([...b.x.shape]).toEqual([b.size, f]);
           expect(b.x.dtype).toBe("float32");
           b.indices.forEach((i, r) => {
-            expect(b.labels[r]).toBe(data.labels[i]);
+            expect(b.labels.data[r]).toBe(data.labels[i]);
             const want = Array.from(data.images.subarray(i * f, (i + 1) * f), (p) => Math.fround(p / 255));
             expect(Array.from(b.x.data.subarray(r * f, (r + 1) * f))).toEqual(want);
           });
@@ -134,20 +134,13 @@ describe("batches", () => {
     );
   });
 
-  it("give the same values when built in reused buffers, which every full batch shares", () => {
+  it("give the same values when gathered in reused buffers, and every batch keeps its values after the next is built", () => {
     fc.assert(
       fc.property(examples(), settings, (data, { batchSize, seed, epoch, dropLast }) => {
         const options = { batchSize, key: key(seed), epoch, dropLast };
-        const fresh = [...batches(data, options)].map((b) => ({ x: Array.from(b.x.data), labels: Array.from(b.labels) }));
-        const buffers = new Set<ArrayBufferLike>();
-        let i = 0;
-        for (const b of batches(data, { ...options, reuseBuffers: true })) {
-          expect(Array.from(b.x.data)).toEqual(fresh[i]!.x);
-          expect(Array.from(b.labels)).toEqual(fresh[i]!.labels);
-          buffers.add(b.x.data.buffer);
-          i++;
-        }
-        expect(buffers.size).toBeLessThanOrEqual(1);
+        const fresh = [...batches(data, options)].map((b) => ({ x: Array.from(b.x.data), labels: Array.from(b.labels.data) }));
+        const kept = [...batches(data, { ...options, reuseBuffers: true })];
+        expect(kept.map((b) => ({ x: Array.from(b.x.data), labels: Array.from(b.labels.data) }))).toEqual(fresh);
       }),
       { numRuns: 50 },
     );
@@ -224,10 +217,10 @@ describe("batchOf and allExamples", () => {
     const data: Examples = { images: Uint8Array.of(0, 255, 51, 102), labels: Uint8Array.of(3, 7), count: 2, rows: 1, cols: 2 };
     const all = allExamples(data);
     expect(all.x.toArray()).toEqual([[0, 1], [0.2, 0.4]].map((r) => r.map(Math.fround)));
-    expect([...all.labels]).toEqual([3, 7]);
+    expect([...all.labels.data]).toEqual([3, 7]);
     const one = batchOf(data, [1]);
-    expect([...one.indices, ...one.labels]).toEqual([1, 7]);
-    expect([...allExamples(data, Int32Array.of(1)).labels]).toEqual([7]);
+    expect([...one.indices, ...one.labels.data]).toEqual([1, 7]);
+    expect([...allExamples(data, Int32Array.of(1)).labels.data]).toEqual([7]);
   });
 });
 

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { freeze } from "immer";
 import { describe, expect, it } from "vitest";
-import { mul, square, sub, sum, tensor, treeLeaves, valueAndGrad, zerosLike, type Tensor } from "../../src/autograd/index.ts";
+import { mul, scalar, square, sub, sum, tensor, treeLeaves, valueAndGrad, zerosLike, type Tensor } from "../../src/autograd/index.ts";
 import {
   adam,
   constant,
@@ -56,7 +56,7 @@ describe("sgd", () => {
   });
 
   it("reads a schedule at the state's step: the first update uses lr(0), the next lr(1)", () => {
-    const opt = sgd({ learningRate: (step) => [0.5, 0.25][step]! });
+    const opt = sgd({ learningRate: (step) => sub(0.5, mul(step, 0.25)) }); // 0.5, then 0.25
     expect(unroll(opt, tree([1]), [[1], [1]])).toEqual([[0.5], [0.25]]);
   });
 });
@@ -79,7 +79,7 @@ describe("momentum", () => {
     const opt = momentum({ learningRate: 0.1 });
     const params = tree([1, 2], [3]);
     const { state } = opt.update(tree([1, -1], [0.5]), opt.init(params), params);
-    expect(state.step).toBe(1);
+    expect(state.step.item()).toBe(1);
     expect(values(state.velocity, "layer.weight")).toEqual([1, -1]);
     expect(values(state.velocity, "layer.bias")).toEqual([0.5]);
   });
@@ -128,7 +128,7 @@ describe("adam", () => {
     expectClose(values(state.m, "layer.weight"), [0.08], 1e-15);
     expectClose(values(state.v, "layer.weight"), [0.004996], 1e-15);
     expectClose(values(params, "layer.weight"), [0.873366], 1e-6);
-    expect(state.step).toBe(2);
+    expect(state.step.item()).toBe(2);
   });
 
   it("with weight decay shrinks weights by lr * decay * w even where the gradient is 0 (AdamW), and not biases", () => {
@@ -152,7 +152,8 @@ describe("every optimizer", () => {
   it.each(optimizers)("%s starts from a frozen state { step: 0, ...zeros shaped like the parameters }", (_name, make) => {
     const params = tree([1, 2], [3]);
     const state = make().init(params) as unknown as Record<string, unknown>;
-    expect(state.step).toBe(0);
+    expect((state.step as Tensor).dtype).toBe("int32");
+    expect((state.step as Tensor).item()).toBe(0);
     expect(Object.isFrozen(state)).toBe(true);
     for (const [key, slot] of Object.entries(state)) {
       if (key === "step") continue;
@@ -166,33 +167,32 @@ describe("every optimizer", () => {
     let state = opt.init(params);
     for (let k = 0; k < 3; k++) {
       const grads = freeze(gradsFor(params, k), true);
-      const before = { params: snapshot(params), state: snapshot(state as unknown as Params), grads: snapshot(grads), step: state.step };
+      const before = { params: snapshot(params), state: snapshot(state as unknown as Params), grads: snapshot(grads), step: state.step.item() };
       const next = opt.update(grads, state, params);
       expect(snapshot(params)).toEqual(before.params);
       expect(snapshot(state as unknown as Params)).toEqual(before.state);
       expect(snapshot(grads)).toEqual(before.grads);
-      expect(state.step).toBe(before.step);
-      expect(next.state.step).toBe(before.step + 1);
+      expect(state.step.item()).toBe(before.step);
+      expect(next.state.step.item()).toBe(before.step + 1);
       expect(snapshot(next.params)).not.toEqual(before.params);
       expect(Object.isFrozen(next.params) && Object.isFrozen(next.state)).toBe(true);
       ({ params, state } = next);
     }
   });
 
-  it.each(optimizers)("%s keeps a state of Tensors and a step number that restores exactly from its named tensors", (_name, make) => {
+  it.each(optimizers)("%s keeps a state of Tensors (the step an int32 scalar) that restores exactly from its named tensors", (_name, make) => {
     const opt = make();
     let params: Params = tree([1, -2, 3], [0.5]);
     let state = opt.init(params);
     for (let k = 0; k < 2; k++) ({ params, state } = opt.update(gradsFor(params, k), state, params));
-    // Save as a checkpoint would: named tensors and the step, then rebuild.
-    const { step, ...slots } = state as unknown as { step: number } & Record<string, Params>;
-    const saved = { step, tensors: flattenTree(slots) };
-    const restored = { step: saved.step, ...unflattenTree(saved.tensors) } as unknown as typeof state;
+    // Save as a checkpoint would: named tensors, then rebuild.
+    const saved = flattenTree(state as unknown as Params);
+    const restored = unflattenTree(Object.fromEntries(Object.entries(saved).map(([k, t]) => [k, tensor(t.data, t.shape, t.dtype)]))) as unknown as typeof state;
     const a = opt.update(gradsFor(params, 9), state, params);
     const b = opt.update(gradsFor(params, 9), restored, params);
     expect(snapshot(b.params)).toEqual(snapshot(a.params));
     expect(snapshot(b.state as unknown as Params)).toEqual(snapshot(a.state as unknown as Params));
-    expect(b.state.step).toBe(3);
+    expect(b.state.step.item()).toBe(3);
   });
 
   it.each(optimizers)("%s refuses gradients that are not shaped like the parameters", (_name, make) => {
@@ -213,10 +213,11 @@ describe("optimizer options", () => {
     expect(() => adam({ learningRate: 0.1, beta1: 1 })).toThrow(/beta1/);
     expect(() => adam({ learningRate: 0.1, beta2: -0.1 })).toThrow(/beta2/);
     expect(() => adam({ learningRate: 0.1, eps: 0 })).toThrow(/eps/);
-    const bad = sgd({ learningRate: () => Number.NaN });
+    const bad = sgd({ learningRate: () => scalar(Number.NaN, "float64") });
     const params = tree([1]);
-    expect(() => bad.update(tree([1]), bad.init(params), params)).toThrow(/the schedule gave learning rate NaN at step 0/);
-    expect(() => bad.update(tree([1]), { step: -1 }, params)).toThrow(/state.step must be a non-negative integer/);
+    expect(() => bad.update(tree([1]), bad.init(params), params)).toThrow(/sgdUpdate: the learning rate is NaN/);
+    expect(() => bad.update(tree([1]), { step: -1 } as never, params)).toThrow(/state.step must be an int32 scalar tensor/);
+    expect(() => bad.update(tree([1]), { step: scalar(1) }, params)).toThrow(/state.step must be an int32 scalar tensor/);
   });
 
   it("accept float32 parameters and keep them float32", () => {

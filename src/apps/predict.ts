@@ -72,7 +72,7 @@ const main = (): number => {
       const logits = net.apply(model.params, tensor(pixels, [1, 784]));
       checkFiniteLogits(modelPath, logits, () => `the picture ${file}`);
       const probabilities = Array.from(softmax(logits).data);
-      const prediction = argmax(tensor(probabilities, [1, 10]))[0]!;
+      const prediction = argmax(tensor(probabilities, [1, 10])).data[0]!;
       return { file, prediction, confidence: probabilities[prediction]!, probabilities, steps: [`decoded ${image.format.toUpperCase()} ${image.width}x${image.height}`, ...steps], pixels };
     } catch (e) {
       return { file, error: (e as Error).message };

@@ -120,11 +120,11 @@ const main = async (): Promise<number> => {
   );
 
   // 4. The misclassified test digits the network was surest about.
-  const mistakes = confidentMistakes(probabilities, test.labels);
+  const mistakes = confidentMistakes(probabilities, test.labels.data);
   if (mistakes.length > 0) {
     const shown = mistakes.slice(0, MISTAKES_SHOWN);
     const digits = shown.map(({ index }) => test.x.data.subarray(index * 784, (index + 1) * 784));
-    const labels = shown.map(({ index, predicted: p, confidence }) => `true ${test.labels[index]} · pred ${p}\n${confidence >= 0.995 ? ">99" : Math.round(100 * confidence)}%`);
+    const labels = shown.map(({ index, predicted: p, confidence }) => `true ${test.labels.data[index]} · pred ${p}\n${confidence >= 0.995 ? ">99" : Math.round(100 * confidence)}%`);
     await save(
       "misclassified",
       titled(tileGrid(digits, { cols: 10, scale: 3, gap: 8, colors: { kind: "greys" }, labels }), `The ${shown.length} most confident of ${grouped(mistakes.length)} mistakes`),

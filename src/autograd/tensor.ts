@@ -67,6 +67,7 @@ export class Tensor {
     this.size = size;
     this.node = node;
     this.#handle = handle;
+    Object.freeze(this);
   }
 
   static {

@@ -2,7 +2,7 @@
 // the model (src/nn) -> probabilities and the units lit; models checked by src/data/model.ts;
 // training in worker.ts. The page keeps one plain state object and redraws from it.
 
-import { simdReady } from "../../autograd/kernels/wasm/index.ts";
+import { currentBackend } from "../../autograd/index.ts";
 import { ModelFileError, modelFromBytes } from "../../data/model.ts";
 import { preprocess, PreprocessError, type Preprocessed } from "../../data/preprocess.ts";
 import { drawPad } from "./draw-pad.ts";
@@ -252,13 +252,10 @@ for (const r of useRadios) {
 
 // ---- training in the worker ---------------------------------------------------------------------
 
-// Which kernels the page's predictions run on: the engine's WebAssembly SIMD kernels, compiled
-// asynchronously by browsers that refuse to compile a module over 4 KB synchronously on a page (the
-// plain TypeScript loops run until then), or the loops alone where there is no WebAssembly SIMD.
-void simdReady.then((kernels) => {
-  element("kernels").textContent =
-    kernels !== null ? "Matrix products: WebAssembly SIMD kernels." : "Matrix products: plain TypeScript loops (this browser has no WebAssembly SIMD).";
-});
+// Which backend the page's predictions run on: the engine's WebAssembly SIMD kernels, or the plain
+// TypeScript loops where there is no WebAssembly SIMD.
+element("kernels").textContent =
+  currentBackend().name === "wasm" ? "Matrix products: WebAssembly SIMD kernels." : "Matrix products: plain TypeScript loops (this browser has no WebAssembly SIMD).";
 
 const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
 const send = (message: ToWorker): void => worker.postMessage(message);

@@ -130,7 +130,7 @@ let run: Run | null = null;
 let running = false;
 let generation = 0; // bumped by pause and reset: a slice scheduled before belongs to an older loop
 
-const lossAndLogits = (net: Mlp) => (p: Params, x: Tensor, labels: Uint8Array) => {
+const lossAndLogits = (net: Mlp) => (p: Params, x: Tensor, labels: Tensor) => {
   const logits = net.apply(p, x);
   return [softmaxCrossEntropy(logits, labels), logits] as const;
 };

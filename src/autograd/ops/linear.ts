@@ -16,7 +16,7 @@ import { ShapeError, shapeStr } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import { maskPositive } from "./elementwise.ts";
 import { matmul } from "./matmul.ts";
-import { sum } from "./reduce.ts";
+import { sumToShape } from "./movement.ts";
 
 export type LinearActivation = "relu" | null;
 
@@ -28,12 +28,12 @@ export interface LinearOptions {
 const linearOp = defineOp<k.LinearParams>({
   name: "linear",
   forward: ([x, w, b], p) => run1(k.linear, [x!, w!, b!], p, [p.m, p.n]),
-  vjp: (g, { inputs: [x, w], out, attrs: { relu }, needs }) => {
+  vjp: (g, { inputs: [x, w, b], out, attrs: { relu }, needs }) => {
     const gm = relu ? maskPositive(g, out) : g;
     return [
       needs[0] ? matmul(gm, w!, { transposeB: true }) : null,
       needs[1] ? matmul(x!, gm, { transposeA: true }) : null,
-      needs[2] ? sum(gm, 0) : null,
+      needs[2] ? sumToShape(gm, b!.shape) : null, // the adjoint of broadcasting b down the batch
     ];
   },
 });

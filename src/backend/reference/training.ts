@@ -4,6 +4,12 @@
 import { defineKernel, KernelError } from "../kernel.ts";
 import type { TypedArray } from "../dtype.ts";
 
+/** A learning rate read from its tensor: a finite number >= 0, or a KernelError naming the update. */
+export const checkedRate = (who: string, lr: number): number => {
+  if (!(Number.isFinite(lr) && lr >= 0)) throw new KernelError(`${who}: the learning rate is ${lr} (expected a finite number >= 0): check the schedule`);
+  return lr;
+};
+
 interface Classes {
   readonly batch: number;
   readonly classes: number;
@@ -62,7 +68,7 @@ export const sgdUpdate = defineKernel<{ readonly decay: number }>({
   name: "sgdUpdate",
   outputs: (inputs) => [inputs[0]!],
   run: ([p, g, lr], [out], { decay }) => {
-    const rate = lr![0]!;
+    const rate = checkedRate("sgdUpdate", lr![0]!);
     if (!(out instanceof Float32Array)) {
       for (let i = 0; i < p!.length; i++) out![i] = p![i]! - rate * (g![i]! + decay * p![i]!);
       return;
@@ -84,7 +90,7 @@ export const momentumUpdate = defineKernel<{ readonly mu: number; readonly neste
   name: "momentumUpdate",
   outputs: (inputs) => [inputs[0]!, inputs[0]!],
   run: ([p, g, v, lr], [pOut, vOut], { mu, nesterov, decay }) => {
-    const rate = lr![0]!;
+    const rate = checkedRate("momentumUpdate", lr![0]!);
     for (let i = 0; i < p!.length; i++) {
       const vi = mu * v![i]! + g![i]!;
       vOut![i] = vi;
@@ -104,7 +110,7 @@ export const adamUpdate = defineKernel<{ readonly beta1: number; readonly beta2:
   name: "adamUpdate",
   outputs: (inputs) => [inputs[0]!, inputs[0]!, inputs[0]!],
   run: ([p, g, m, v, lr, t], [pOut, mOut, vOut], { beta1, beta2, eps, decay }) => {
-    const rate = lr![0]!;
+    const rate = checkedRate("adamUpdate", lr![0]!);
     const c1 = 1 / (1 - beta1 ** t![0]!);
     const c2 = 1 / (1 - beta2 ** t![0]!);
     for (let i = 0; i < p!.length; i++) {

@@ -10,6 +10,7 @@
 import { defineKernel } from "../kernel.ts";
 import { addBiasInPlace, matmulInto } from "../reference/matmul.ts";
 import type { TypedArray } from "../dtype.ts";
+import { checkedRate } from "../reference/training.ts";
 
 const f32View = (bytes: TypedArray, length: number): Float32Array => new Float32Array(bytes.buffer, bytes.byteOffset, length);
 
@@ -66,7 +67,7 @@ export const matmulTNFromLists = defineKernel<Lists & { readonly n: number }>({
 /** p - lr (dW + decay p) in float32, as the sgdUpdate kernel (its reference loop). */
 const sgdInto = (p: TypedArray, dw: TypedArray, out: TypedArray, lr: number, decay: number): void => {
   const f = Math.fround;
-  const lr32 = f(lr);
+  const lr32 = f(checkedRate("sgdUpdate", lr));
   const decay32 = f(decay);
   for (let i = 0; i < p.length; i++) out[i] = p[i]! - f(lr32 * f(dw[i]! + f(decay32 * p[i]!)));
 };

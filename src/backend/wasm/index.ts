@@ -16,6 +16,7 @@ import { align, linearMemory } from "../memory.ts";
 import * as fused from "./fused.ts";
 import { kernelsWasm } from "./kernels.wasm.ts";
 import { rules } from "./rules.ts";
+import { checkedRate } from "../reference/training.ts";
 
 /** What the module exports (pointers are byte offsets into `memory`). */
 export interface KernelExports {
@@ -95,7 +96,7 @@ const fastKernels = (wasm: KernelExports): Map<Kernel<never>, Fast<never>> => {
   add(k.sgdUpdate, {
     applies: (_p, inputs) => inputs[0]!.dtype === "float32" && inputs[1]!.dtype === "float32",
     scratch: () => 0,
-    call: ([p, g], [out], _s, { decay }, scalar, sizes) => wasm.sgdStep(p!, g!, out!, sizes[0]!, scalar(2), decay),
+    call: ([p, g], [out], _s, { decay }, scalar, sizes) => wasm.sgdStep(p!, g!, out!, sizes[0]!, checkedRate("sgdUpdate", scalar(2)), decay),
   });
   add(fused.unitFloats, {
     applies: () => true,
@@ -124,12 +125,12 @@ const fastKernels = (wasm: KernelExports): Map<Kernel<never>, Fast<never>> => {
   add(fused.matmulTNListsSgd, {
     applies: () => true,
     scratch: (p) => align(8 * p.n),
-    call: ([lists, g, p], [out], s, { m, k: kk, n, decay }, scalar) => wasm.matmulTNListsSgd(lists!, lists! + 8 * m * kk, g!, s, p!, out!, kk, n, scalar(3), decay),
+    call: ([lists, g, p], [out], s, { m, k: kk, n, decay }, scalar) => wasm.matmulTNListsSgd(lists!, lists! + 8 * m * kk, g!, s, p!, out!, kk, n, checkedRate("sgdUpdate", scalar(3)), decay),
   });
   add(fused.matmulTNSgd, {
     applies: () => true,
     scratch: (p) => align(8 * p.n) + listScratch(p.k),
-    call: ([a, g, p], [out], s, { m, k: kk, n, decay }, scalar) => wasm.matmulTNSgd(a!, g!, s, s + align(8 * n), p!, out!, m, kk, n, scalar(3), decay),
+    call: ([a, g, p], [out], s, { m, k: kk, n, decay }, scalar) => wasm.matmulTNSgd(a!, g!, s, s + align(8 * n), p!, out!, m, kk, n, checkedRate("sgdUpdate", scalar(3)), decay),
   });
   add(fused.maskColumnSums, {
     applies: () => true,

@@ -171,7 +171,8 @@ const maskWithSums: Rule = (p) => {
   for (const [i, instr] of p.instrs.entries()) {
     if (instr.kernel !== k.sumToShape || !f32(p, instr.outputs[0]!)) continue;
     const { from, to } = params<{ from: readonly number[]; to: readonly number[] }>(instr);
-    if (from.length !== 2 || to.length !== 2 || to[0] !== 1 || to[1] !== from[1] || from[0]! < 1) continue;
+    const columns = (to.length === 2 && to[0] === 1 && to[1] === from[1]) || (to.length === 1 && to[0] === from[1]);
+    if (from.length !== 2 || !columns || from[0]! < 1) continue;
     const at = p.instrs.findIndex((x) => x.outputs[0] === instr.inputs[0]);
     const mask = p.instrs[at];
     if (mask === undefined || mask.kernel !== k.maskPositive) continue;
