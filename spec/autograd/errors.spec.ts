@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import {
   add, arange, backward, broadcastTo, concat, div, full, gather, gradcheck, logSumExp, matmul, max, maximum, mean, min, mul,
   ones, pow, reshape, ShapeError, slice, sum, sumToShape, takeAlongAxis, tensor, transpose, valueAndGrad, vjp, where,
-  zeros, argmax, type Tensor, random,
+  zeros, argmax, type Tensor, random, defineOp, cast, grad, exp,
 } from "../../src/autograd/index.ts";
 
 const f64 = (values: Parameters<typeof tensor>[0], shape?: readonly number[]): Tensor => tensor(values, shape, "float64");
@@ -116,6 +116,23 @@ describe("dtype errors", () => {
     expect(() => matmul(zeros([2, 2], "float64"), zeros([2, 2]))).toThrow("matmul: mismatched dtypes float64 and float32");
     expect(() => concat([zeros([1]), zeros([1], "float64")])).toThrow("concat: mismatched dtypes float32 and float64");
     expect(() => div(zeros([2, 1]), zeros([3], "float64"))).toThrow("div: mismatched dtypes");
+  });
+
+  it("an op whose forward returns another dtype than its inputs is refused where it is defined, naming it", () => {
+    const widen = defineOp({ name: "widen", forward: ([x]) => cast(x!, "float64"), vjp: (g) => [g] });
+    expect(() => widen([zeros([2])], undefined)).toThrow("widen: the forward returned a float64 result for float32 inputs");
+  });
+
+  it("a vjp returning a cotangent of another dtype or shape than its input is refused, naming the op", () => {
+    const wrongDtype = defineOp({ name: "wrongDtype", forward: ([x]) => exp(x!), vjp: (g) => [cast(g, "float32")] });
+    const wrongShape = defineOp({ name: "wrongShape", forward: ([x]) => exp(x!), vjp: () => [zeros([3], "float64")] });
+    expect(() => grad((x: Tensor) => sum(wrongDtype([x], undefined)))(f64([1, 2]))).toThrow("wrongDtype: vjp returned a float32 cotangent for input 0, which is float64");
+    expect(() => grad((x: Tensor) => sum(wrongShape([x], undefined)))(f64([1, 2]))).toThrow("wrongShape: vjp returned a cotangent of shape [3] for input 0 of shape [2]");
+  });
+
+  it("math on integers is refused: only float tensors are differentiated and transcendental", () => {
+    expect(() => exp(tensor([1, 2], [2], "int32"))).toThrow("exp: expected a float32 or float64 tensor, got int32 (cast it first)");
+    expect(() => grad((x: Tensor) => sum(x))(tensor([1], [1], "int32"))).toThrow("watch: only float tensors can be differentiated, got int32");
   });
 });
 

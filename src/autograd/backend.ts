@@ -58,10 +58,13 @@ let opName = "";
 /** The front-end op whose kernels are being applied ("" outside any op). */
 export const currentOp = (): string => opName;
 
-/** Run f as op `name`: kernels it applies are recorded as that op's (in messages and programs). */
+/**
+ * Run f as op `name`: kernels it applies are recorded as that op's (in messages and programs). Ops
+ * that a vjp applies are named after it too: "linear (vjp): matmul".
+ */
 export const withOp = <T>(name: string, f: () => T): T => {
   const before = opName;
-  opName = name;
+  opName = before.endsWith("(vjp)") || before.includes("(vjp): ") ? `${before.split(": ")[0]}: ${name}` : name;
   try {
     return f();
   } finally {

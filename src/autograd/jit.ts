@@ -257,16 +257,15 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
       return t;
     }) as R;
   };
-  return Object.assign(jitted, {
-    lower: (...args: A) => {
-      const { leaves, key } = structure(args);
-      const entry = compiled(args, leaves, key);
-      return { traced: entry.traced, compiled: entry.executable.program, bytes: entry.executable.bytes };
-    },
-    get traces() {
-      return cache.size;
-    },
-  });
+  const lower = (...args: A) => {
+    const { leaves, key } = structure(args);
+    const entry = compiled(args, leaves, key);
+    return { traced: entry.traced, compiled: entry.executable.program, bytes: entry.executable.bytes };
+  };
+  return Object.defineProperties(jitted, {
+    lower: { value: lower },
+    traces: { get: () => cache.size },
+  }) as Jitted<A, R>;
 };
 
 /**

@@ -61,8 +61,9 @@ const scalarOperands: Rule = (p) => {
     if (isOutput(p, out) || readers.length === 0) continue;
     const ok = readers.every(({ instr: r, slot }) => {
       const reader = p.instrs[r]!;
+      if (reader.kernel !== k.binary || reader.inputs[1 - slot] === out) return false;
       const op = params<{ op: k.BinaryOp }>(reader).op;
-      return reader.kernel === k.binary && reader.inputs[1 - slot] !== out && (slot === 1 || op === "add" || op === "mul");
+      return slot === 1 || op === "add" || op === "mul";
     });
     if (!ok) continue;
     const replaced = new Map<number, Instr | null>([[i, null]]);
