@@ -58,8 +58,8 @@ for (let k = 0; k < n; k++) {
 }
 const seconds = (performance.now() - t0) / 1000;
 
-const predictRaw = argmax(net.apply(model.params, tensor(raw, [n, 784])), -1);
-const predictSeen = argmax(net.apply(model.params, tensor(seen, [n, 784])), -1);
+const predictRaw = argmax(net.apply(model.params, tensor(raw, [n, 784])), -1).data;
+const predictSeen = argmax(net.apply(model.params, tensor(seen, [n, 784])), -1).data;
 
 const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(1)}% (${a}/${b})`;
 const tally = (keep: (k: number) => boolean) => {

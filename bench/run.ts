@@ -10,14 +10,13 @@
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { argmax, random, valueAndGradAux, watch, type Tensor } from "../src/autograd/index.ts";
-import { treeMap } from "../src/autograd/tree.ts";
-import { allExamples, batches, loadMnist, splitTrainValidation } from "../src/data/index.ts";
-import { mlp, sgd, softmaxCrossEntropy, type Params } from "../src/nn/index.ts";
-import { formatKeptBatch, formatKernelRows, keptBatchBenchmark, kernelBenchmarks, median, timePerCall } from "./kernels.ts";
+import { argmax, cast, div, jit, random, valueAndGradAux, type Tensor } from "../src/autograd/index.ts";
+import { allExamples, batches, loadMnist } from "../src/data/index.ts";
+import { mlp, sgd, softmaxCrossEntropy, type OptimizerState, type Params } from "../src/nn/index.ts";
+import { formatKernelRows, kernelBenchmarks, median, timePerCall } from "./kernels.ts";
 
 const { values: flags } = parseArgs({
   options: { "skip-train": { type: "boolean" }, "skip-numpy": { type: "boolean" }, epochs: { type: "string", default: "10" }, rounds: { type: "string", default: "3" } },
@@ -33,13 +32,12 @@ for (const [flag, value] of [["--epochs", epochs], ["--rounds", rounds]] as cons
 const root = new URL("..", import.meta.url).pathname;
 const ms = (x: number) => `${x.toFixed(3)} ms`;
 
-console.log(`Machine: ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, Node ${process.version}`);
+console.log(`Machine: ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 console.log();
 
 // ---- kernels ------------------------------------------------------------------------------------
-console.log("Matrix products at the MLP's shapes (batch 64), median per call:");
+console.log("Kernels of one training step of [784, 128, 64, 10] at batch 64, median per call:");
 console.log(formatKernelRows(kernelBenchmarks()));
-console.log(formatKeptBatch(keptBatchBenchmark()));
 console.log();
 
 // ---- data ---------------------------------------------------------------------------------------
@@ -47,37 +45,42 @@ console.log("Data (bench/data.ts): loading MNIST, and Uint8 pixels scaled per ba
 await import("./data.ts");
 console.log();
 
-// ---- one training step and inference --------------------------------------------------------------
+// ---- one training step, compiled and eager, and inference -------------------------------------------
 const mnist = loadMnist();
 const net = mlp([784, 128, 64, 10]);
-const params = net.init(random.key(42)).params;
 const optimizer = sgd({ learningRate: 0.1 });
 const batch = batches(mnist.train, { batchSize: 64, key: random.key(1) }).next().value!;
-const step = valueAndGradAux((p: Params, x: Tensor, labels: Uint8Array) => {
+// The step of train.ts: scale the pixels, forward, gradient, SGD update.
+const gradients = valueAndGradAux((p: Params, x: Tensor, labels: Tensor) => {
   const logits = net.apply(p, x);
   return [softmaxCrossEntropy(logits, labels), logits] as const;
 });
-// As train.ts steps: the update donates the old parameters and gradients, so their memory is reused.
-let stepParams = net.init(random.key(42)).params; // a second copy: donation consumes it
-let stepState = optimizer.init(stepParams);
-const stepMs = timePerCall(() => {
-  const { grads } = step(stepParams, batch.x, batch.labels);
-  ({ params: stepParams, state: stepState } = optimizer.update(grads, stepState, stepParams, { donate: true }));
-}, 9, 200);
-const forwardMs = timePerCall(() => net.apply(params, batch.x), 9, 100);
-const watched = treeMap(params, watch);
-const recordingMs = timePerCall(() => net.apply(watched, batch.x), 9, 100);
-console.log("Training step of [784, 128, 64, 10] at batch 64 (forward, backward, SGD update with donation, as train.ts), median:");
-console.log(`  one step                        ${ms(stepMs)}   (${(844 * stepMs / 1000).toFixed(2)} s for the 844 steps of an epoch)`);
-console.log(`  forward only, constants         ${ms(forwardMs)}   (no graph recorded)`);
-console.log(`  forward only, recording graph   ${ms(recordingMs)}   (parameters watched: the graph costs ${ms(recordingMs - forwardMs)})`);
+const trainStep = ({ params, state, pixels, labels }: { params: Params; state: OptimizerState; pixels: Tensor; labels: Tensor }) => {
+  const { value, grads, aux } = gradients(params, div(cast(pixels, "float32"), 255), labels);
+  return { ...optimizer.update(grads, state, params), loss: value, logits: aux };
+};
+const stepTime = (step: typeof trainStep, rounds: number, roundMs: number) => {
+  let params = net.init(random.key(42)).params;
+  let state = optimizer.init(params);
+  return timePerCall(() => {
+    ({ params, state } = step({ params, state, pixels: batch.pixels, labels: batch.labels }));
+  }, rounds, roundMs);
+};
+const compiledMs = stepTime(jit(trainStep, { donate: ["params", "state"] }), 9, 200);
+const eagerMs = stepTime(trainStep, 7, 200);
+console.log("Training step of [784, 128, 64, 10] at batch 64 (scale pixels, forward, backward, SGD update, as train.ts), median:");
+console.log(`  compiled (jit, as train.ts)     ${ms(compiledMs)}   (${(844 * compiledMs / 1000).toFixed(2)} s for the 844 steps of an epoch)`);
+console.log(`  eager (train.ts --eager)        ${ms(eagerMs)}   (${(844 * eagerMs / 1000).toFixed(2)} s per epoch; ${(eagerMs / compiledMs).toFixed(1)}x the compiled step)`);
 
+const params = net.init(random.key(42)).params;
+const classify = jit((p: Params, pixels: Tensor) => argmax(net.apply(p, div(cast(pixels, "float32"), 255)), -1));
 const test = allExamples(mnist.test);
-const evalMs = timePerCall(() => argmax(net.apply(params, test.x), -1), 7, 300);
-const one = allExamples(mnist.test, Int32Array.of(0)).x;
-const latencyMs = timePerCall(() => argmax(net.apply(params, one), -1), 9, 200);
-console.log("Inference with constant parameters:");
-console.log(`  10,000 test images at once      ${ms(evalMs)}   (${Math.round(10000 / (evalMs / 1000)).toLocaleString("en-US")} images/s)`);
+const evalMs = timePerCall(() => classify(params, test.pixels).data, 7, 300);
+const one = allExamples(mnist.test, Int32Array.of(0)).pixels;
+const latencyMs = timePerCall(() => classify(params, one).data, 9, 200);
+const eagerEvalMs = timePerCall(() => argmax(net.apply(params, test.x), -1).data, 5, 300);
+console.log("Inference with constant parameters (compiled: pixels in, predicted classes out):");
+console.log(`  10,000 test images at once      ${ms(evalMs)}   (${Math.round(10000 / (evalMs / 1000)).toLocaleString("en-US")} images/s; eager: ${Math.round(10000 / (eagerEvalMs / 1000)).toLocaleString("en-US")} images/s)`);
 console.log(`  batch-1 prediction latency      ${(latencyMs * 1000).toFixed(2)} µs`);
 console.log();
 

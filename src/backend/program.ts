@@ -128,6 +128,8 @@ export interface Executable {
   call(args: readonly Storage[]): Storage[];
   /** Bytes of the backend's memory the program holds. */
   readonly bytes: number;
+  /** Run the kernels alone, on whatever the arguments' places hold (for benchmarks of the kernels). */
+  runKernels(): void;
 }
 
 interface Interval {
@@ -322,5 +324,9 @@ export const compile = (program: Program, backend: Backend, donated: readonly bo
 
   let total = arenaBytes;
   for (const slot of slots.values()) total += align(bytesOf(slot.dtype) * slot.size);
-  return { program: p, call, bytes: total };
+  const runKernels = () => {
+    ready();
+    for (const run of runs) run();
+  };
+  return { program: p, call, bytes: total, runKernels };
 };
