@@ -175,7 +175,7 @@ interface Compiled {
 export interface Jitted<A extends unknown[], R> {
   (...args: A): R;
   /** The program traced for these arguments (before and after the backend's rewrites). */
-  lower(...args: A): { readonly traced: Program; readonly compiled: Program; readonly bytes: number };
+  lower(...args: A): { readonly traced: Program; readonly compiled: Program; readonly bytes: number; readonly executable: Executable };
   /** How many argument structures have been traced. */
   readonly traces: number;
 }
@@ -260,7 +260,7 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
   const lower = (...args: A) => {
     const { leaves, key } = structure(args);
     const entry = compiled(args, leaves, key);
-    return { traced: entry.traced, compiled: entry.executable.program, bytes: entry.executable.bytes };
+    return { traced: entry.traced, compiled: entry.executable.program, bytes: entry.executable.bytes, executable: entry.executable };
   };
   return Object.defineProperties(jitted, {
     lower: { value: lower },

@@ -130,6 +130,8 @@ export interface Executable {
   readonly bytes: number;
   /** Run the kernels alone, on whatever the arguments' places hold (for benchmarks of the kernels). */
   runKernels(): void;
+  /** Milliseconds per call of each instruction (the median of `rounds` timings of `repeats` calls), for benchmarks. */
+  profile(rounds?: number, repeats?: number): number[];
 }
 
 interface Interval {
@@ -328,5 +330,17 @@ export const compile = (program: Program, backend: Backend, donated: readonly bo
     ready();
     for (const run of runs) run();
   };
-  return { program: p, call, bytes: total, runKernels };
+  const profile = (rounds = 7, repeats = 20) => {
+    ready();
+    return runs.map((run) => {
+      const times: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const t0 = performance.now();
+        for (let i = 0; i < repeats; i++) run();
+        times.push((performance.now() - t0) / repeats);
+      }
+      return times.sort((a, b) => a - b)[rounds >> 1]!;
+    });
+  };
+  return { program: p, call, bytes: total, runKernels, profile };
 };

@@ -6,8 +6,8 @@
 // it sends the parameters (for the weights grid and the predictions) and about once a second the
 // accuracy on the held-out test subset.
 
-import { random, valueAndGradAux, type Tensor } from "../../autograd/index.ts";
-import { allExamples, batches, type Batch } from "../../data/batches.ts";
+import { argmax, jit, random, valueAndGradAux, type Tensor } from "../../autograd/index.ts";
+import { allExamples, batches, scalePixels, type Batch } from "../../data/batches.ts";
 import { DataError, parseIdxBytes, type IdxArray } from "../../data/idx-parse.ts";
 import { toExamples, type Examples } from "../../data/examples.ts";
 import {
@@ -81,6 +81,8 @@ interface Run {
   readonly config: TrainConfig;
   readonly sizes: readonly number[];
   readonly net: Mlp;
+  /** The predicted class of each image of a batch of pixels, compiled. */
+  readonly classify: (params: Params, pixels: Tensor) => Tensor;
   readonly optimizer: Optimizer;
   readonly shuffleKey: random.Key;
   readonly dropoutKey: random.Key;
@@ -100,7 +102,8 @@ const newRun = (config: TrainConfig): Run => {
   const [initKey, shuffleKey, dropoutKey] = random.split(random.key(config.seed), 3) as [random.Key, random.Key, random.Key];
   const optimizer = (config.optimizer === "adam" ? adam({ learningRate: config.learningRate }) : sgd({ learningRate: config.learningRate })) as Optimizer;
   const params = net.init(initKey).params;
-  return { config, sizes, net, optimizer, shuffleKey, dropoutKey, params, state: optimizer.init(params), step: 0, epoch: 0, epochBatches: null };
+  const classify = jit((p: Params, pixels: Tensor) => argmax(net.apply(p, scalePixels(pixels)), -1), { name: "classify" });
+  return { config, sizes, net, classify, optimizer, shuffleKey, dropoutKey, params, state: optimizer.init(params), step: 0, epoch: 0, epochBatches: null };
 };
 
 const plainParams = (params: Params): { params: PlainParams; transfer: ArrayBuffer[] } => {
@@ -123,16 +126,23 @@ const sendParams = (run: Run): void => {
 };
 
 const evaluate = (run: Run, test: Batch): void => {
-  post({ type: "eval", step: run.step, testAccuracy: accuracy(run.net.apply(run.params, test.x), test.labels) });
+  post({ type: "eval", step: run.step, testAccuracy: accuracy(run.classify(run.params, test.pixels), test.labels) });
 };
 
 let run: Run | null = null;
 let running = false;
 let generation = 0; // bumped by pause and reset: a slice scheduled before belongs to an older loop
 
-const lossAndLogits = (net: Mlp) => (p: Params, x: Tensor, labels: Tensor) => {
-  const logits = net.apply(p, x);
-  return [softmaxCrossEntropy(logits, labels), logits] as const;
+/** One training step, compiled (jit): the forward pass, the gradient and the update as one program. */
+const trainStep = (net: Mlp, optimizer: Optimizer) => {
+  const gradients = valueAndGradAux((p: Params, x: Tensor, labels: Tensor) => {
+    const logits = net.apply(p, x);
+    return [softmaxCrossEntropy(logits, labels), logits] as const;
+  });
+  return jit(({ params, state, pixels, labels }: { params: Params; state: OptimizerState; pixels: Tensor; labels: Tensor }) => {
+    const { value, grads, aux } = gradients(params, scalePixels(pixels), labels);
+    return { ...optimizer.update(grads, state, params), loss: value, logits: aux };
+  }, { donate: ["params", "state"], name: "playgroundStep" });
 };
 
 const train = async (dataUrl: string): Promise<void> => {
@@ -150,7 +160,7 @@ const train = async (dataUrl: string): Promise<void> => {
   }
   if (mine !== generation || run === null) return;
   const current = run;
-  const step = valueAndGradAux(lossAndLogits(current.net));
+  const step = trainStep(current.net, current.optimizer);
   let lastParams = performance.now();
   let lastEval = current.step === 0 ? -Infinity : performance.now();
   let lastEvalStep = current.step === 0 ? -Infinity : current.step;
@@ -177,17 +187,17 @@ const train = async (dataUrl: string): Promise<void> => {
         continue;
       }
       const batch = next.value;
-      const { value, grads, aux: logits } = step(current.params, batch.x, batch.labels);
-      const loss = value.item();
+      const out = step({ params: current.params, state: current.state, pixels: batch.pixels, labels: batch.labels });
+      ({ params: current.params, state: current.state } = out);
+      const loss = out.loss.item();
       if (!Number.isFinite(loss)) {
         pause();
         post({ type: "error", message: `the loss became ${loss} at step ${current.step + 1}: training diverged; try a lower learning rate (now ${current.config.learningRate}) and reset` });
         return;
       }
-      ({ params: current.params, state: current.state } = current.optimizer.update(grads, current.state, current.params));
       current.step++;
       images += batch.size;
-      records.push({ step: current.step, epoch: current.epoch, loss, accuracy: accuracy(logits, batch.labels) });
+      records.push({ step: current.step, epoch: current.epoch, loss, accuracy: accuracy(out.logits, batch.labels) });
       if (current.step >= 10 && current.step >= 2 * lastEvalStep) break;
     }
     const now = performance.now();
