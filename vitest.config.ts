@@ -21,6 +21,7 @@ export default defineConfig({
       thresholds: {
         "src/autograd/**": { lines: 90 },
         "src/nn/**": { lines: 90 },
+        "src/backend/**": { lines: 85 },
       },
     },
   },

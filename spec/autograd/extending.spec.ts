@@ -1,19 +1,29 @@
-// The README's worked example of extending the engine: a new primitive written with defineOp
-// (forward and vjp side by side), and a new function composed from existing ops, which needs no
-// gradient code at all. Both are checked against central differences.
+// The README's worked example of extending the engine: a new kernel (its loops) and a new op over it
+// written with defineOp (forward and vjp side by side), and a new function composed from existing
+// ops, which needs no gradient code at all. Both are checked against central differences, and both
+// run compiled (jit) as they run eagerly.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { defineOp, grad, gradcheck, mul, sigmoid, sum, Tensor, tensor } from "../../src/autograd/index.ts";
+import { defineKernel, defineOp, grad, gradcheck, jit, mul, run1, sigmoid, sum, Tensor, tensor } from "../../src/autograd/index.ts";
 import { shapes, tensorOfShape } from "../arbitraries.ts";
 
 // ---- the README example -----------------------------------------------------------------------
 
-// A new primitive: softplus(x) = log(1 + e^x), computed as max(x, 0) + log(1 + e^-|x|) so that
-// e^x never overflows. Its derivative is sigmoid(x).
+// A new kernel: softplus(x) = log(1 + e^x), computed as max(x, 0) + log(1 + e^-|x|) so that e^x
+// never overflows. Its loops define it; every backend runs them, compiled programs too.
+const softplusKernel = defineKernel({
+  name: "softplus",
+  outputs: ([x]) => [x!], // one output of x's dtype and size
+  run: ([x], [out]) => {
+    for (let i = 0; i < x!.length; i++) out![i] = Math.max(x![i]!, 0) + Math.log1p(Math.exp(-Math.abs(x![i]!)));
+  },
+});
+
+// A new op: the kernel as its forward, and its vjp written with ops: d/dx softplus(x) = sigmoid(x).
 const softplusOp = defineOp({
   name: "softplus",
-  forward: ([x]) => new Tensor(x!.data.map((v) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)))), x!.shape),
+  forward: ([x]) => run1(softplusKernel, [x!], undefined, x!.shape),
   vjp: (g, { inputs: [x] }) => [mul(g, sigmoid(x!))],
 });
 const softplus = (x: Tensor): Tensor => softplusOp([x], undefined);
@@ -57,6 +67,14 @@ describe("a new op written with defineOp: softplus(x) = log(1 + e^x)", () => {
     const g = grad((t: Tensor) => sum(softplus(t)))(tensor([0, 2], [2], "float64"));
     expect(g.data[0]).toBe(0.5);
     expect(g.data[1]).toBeCloseTo(sigmoidOf(2), 15);
+  });
+
+  it("runs compiled (jit) with the same values as eagerly, gradient too, and can be differentiated twice", () => {
+    const both = (t: Tensor) => ({ value: softplus(t), slope: grad((u: Tensor) => sum(softplus(u)))(t) });
+    const t = tensor([-2, 0, 3], [3], "float64");
+    expect(jit(both)(t)).toEqual(both(t));
+    const curvature = grad((u: Tensor) => sum(grad((v: Tensor) => sum(softplus(v)))(u)))(t); // sigmoid'(x) = s (1 - s)
+    Array.from(curvature.data).forEach((v, i) => expect(v).toBeCloseTo(sigmoidOf(t.data[i]!) * (1 - sigmoidOf(t.data[i]!)), 12));
   });
 
   it("records a graph node named after it, and keeps float32 in float32", () => {

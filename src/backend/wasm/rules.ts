@@ -13,6 +13,9 @@ import * as k from "../kernels.ts";
 import type { Instr, Program, Rule } from "../program.ts";
 import * as fused from "./fused.ts";
 
+/** The largest lists made (a 64 x 784 batch's take 0.4 MB at most). */
+const MAX_LIST_BYTES = 4 << 20;
+
 interface Use {
   readonly instr: number;
   readonly slot: number;
@@ -143,9 +146,12 @@ const listsFromPixels: Rule = (p) => {
       [rows, cols] = [m, kk];
       return true;
     });
-    // Both the forward and the weight gradient must read the lists, with rows of the same length.
+    // Both the forward and the weight gradient read the lists (a training step), with rows of the
+    // same length; and the lists are small (8 bytes per pixel at most): a big batch's forward alone
+    // (inference) is better off with the plain product.
     const ns = new Set(readers.map(({ instr: r }) => params<{ n: number }>(p.instrs[r]!).n));
-    if (!ok || ns.size !== 1) continue;
+    const training = readers.some(({ instr: r }) => p.instrs[r]!.kernel !== k.linear);
+    if (!ok || ns.size !== 1 || !training || fused.listBytes(rows, cols) > MAX_LIST_BYTES) continue;
     const values = [...p.values];
     const lists = addValue(values, "uint8", fused.listBytes(rows, cols));
     const replaced = new Map<number, Instr | null>([[i, { kernel: fused.columnListsFromBytes, params: { m: rows, k: cols, n: [...ns][0]! }, inputs: instr.inputs, outputs: [lists], op: instr.op }]]);
