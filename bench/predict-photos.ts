@@ -9,38 +9,14 @@
 //
 //   npx tsx bench/predict-photos.ts [--model FILE] [--count 300] [--seed 1] [--save DIR]
 
-import { parseArgs } from "node:util";
-import { argmax, random, tensor } from "../src/autograd/index.ts";
+import { argmax, tensor } from "../src/autograd/index.ts";
 import { createImage, type Image } from "../src/data/image.ts";
 import { encodePng } from "../src/data/image-io.ts";
 import { writeFileAtomic } from "../src/data/files.ts";
-import { loadMnist } from "../src/data/mnist.ts";
-import { DEFAULT_MODEL_PATH, loadModelFile } from "../src/data/model-file.ts";
 import { preprocess, PreprocessError } from "../src/data/preprocess.ts";
-import { mlp } from "../src/nn/index.ts";
+import { chosenTestDigits } from "./test-digits.ts";
 
-const { values: flags } = parseArgs({
-  options: {
-    model: { type: "string", default: DEFAULT_MODEL_PATH },
-    count: { type: "string", default: "300" },
-    seed: { type: "string", default: "1" },
-    save: { type: "string" },
-  },
-});
-const count = Number(flags.count);
-const seed = Number(flags.seed);
-if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(seed)) {
-  console.error(`error: --count must be a positive integer and --seed an integer, got --count ${flags.count} --seed ${flags.seed}`);
-  process.exit(2);
-}
-
-const model = loadModelFile(flags.model!);
-const net = mlp(model.config.architecture, { activation: model.config.activation });
-const test = loadMnist().test;
-const n = Math.min(count, test.count);
-const rng = new random.Rng(random.key(seed));
-const chosen = random.permutation(rng, test.count).subarray(0, n);
-const uniform = (lo: number, hi: number): number => lo + (hi - lo) * rng.nextFloat();
+const { flags, seed, model, net, n, rng, chosen, uniform, raw, labels, digit: digitAt } = chosenTestDigits({ save: { type: "string" } });
 const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - rng.nextFloat())) * Math.cos(2 * Math.PI * rng.nextFloat());
 
 /** The digit's value at a point of its 28x28 grid (bilinear between pixel centres, 0 outside). */
@@ -162,8 +138,6 @@ const photo = (digit: Float32Array): Photo => {
   return { image, thin, lighting: ["light from one side", "a vignette", "both"][kind]! };
 };
 
-const raw = new Float32Array(n * 784);
-const labels = new Uint8Array(n);
 const variants = { before: { flatten: false, thicken: false }, lighting: { thicken: false }, after: {} } as const;
 const names = Object.keys(variants) as (keyof typeof variants)[];
 const seen = Object.fromEntries(names.map((v) => [v, new Float32Array(n * 784)])) as Record<keyof typeof variants, Float32Array>;
@@ -171,10 +145,7 @@ const found = Object.fromEntries(names.map((v) => [v, new Uint8Array(n)])) as Re
 const kinds: Photo[] = [];
 const t0 = performance.now();
 for (let k = 0; k < n; k++) {
-  const i = chosen[k]!;
-  const digit = Float32Array.from(test.images.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
-  raw.set(digit, k * 784);
-  labels[k] = test.labels[i]!;
+  const digit = digitAt(k);
   const p = photo(digit);
   kinds.push(p);
   if (flags.save !== undefined && k < 12) writeFileAtomic(`${flags.save}/photo-${k}-label-${labels[k]}.png`, encodePng(p.image.width, p.image.height, p.image.rgba));
