@@ -7,43 +7,19 @@
 //
 //   npx tsx bench/predict-robustness.ts [--model FILE] [--count 300] [--seed 1]
 
-import { parseArgs } from "node:util";
-import { argmax, random, tensor } from "../src/autograd/index.ts";
+import { argmax, tensor } from "../src/autograd/index.ts";
 import { decodeImage, encodePng } from "../src/data/image-io.ts";
-import { loadMnist } from "../src/data/mnist.ts";
-import { DEFAULT_MODEL_PATH, loadModelFile } from "../src/data/model-file.ts";
 import { preprocess, renderDigit } from "../src/data/preprocess.ts";
-import { mlp } from "../src/nn/index.ts";
+import { chosenTestDigits } from "./test-digits.ts";
 
-const { values: flags } = parseArgs({
-  options: { model: { type: "string", default: DEFAULT_MODEL_PATH }, count: { type: "string", default: "300" }, seed: { type: "string", default: "1" } },
-});
-const count = Number(flags.count);
-const seed = Number(flags.seed);
-if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(seed)) {
-  console.error(`error: --count must be a positive integer and --seed an integer, got --count ${flags.count} --seed ${flags.seed}`);
-  process.exit(2);
-}
+const { flags, seed, model, net, n, rng, chosen, uniform, raw, labels, digit: digitAt } = chosenTestDigits();
 
-const model = loadModelFile(flags.model!);
-const net = mlp(model.config.architecture, { activation: model.config.activation });
-const test = loadMnist().test;
-const n = Math.min(count, test.count);
-const rng = new random.Rng(random.key(seed));
-const chosen = random.permutation(rng, test.count).subarray(0, n);
-const uniform = (lo: number, hi: number): number => lo + (hi - lo) * rng.nextFloat();
-
-const raw = new Float32Array(n * 784);
 const seen = new Float32Array(n * 784);
-const labels = new Uint8Array(n);
 const scales = new Float64Array(n);
 let pixelsTotal = 0;
 const t0 = performance.now();
 for (let k = 0; k < n; k++) {
-  const i = chosen[k]!;
-  const digit = Float32Array.from(test.images.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
-  raw.set(digit, k * 784);
-  labels[k] = test.labels[i]!;
+  const digit = digitAt(k);
   // Enlarged 3-8x on a canvas 1.2-2.5 times the enlarged digit in each direction, placed anywhere
   // on it (the whole 28x28 square stays on the canvas), black ink on white.
   const scale = uniform(3, 8);
@@ -51,7 +27,7 @@ for (let k = 0; k < n; k++) {
   const canvasW = Math.round(side * uniform(1.2, 2.5));
   const canvasH = Math.round(side * uniform(1.2, 2.5));
   const picture = renderDigit(digit, { scale, invert: true, canvasW, canvasH, offsetX: uniform(0, canvasW - side), offsetY: uniform(0, canvasH - side) });
-  const decoded = decodeImage(encodePng(picture.width, picture.height, picture.rgba), `test digit ${i}`);
+  const decoded = decodeImage(encodePng(picture.width, picture.height, picture.rgba), `test digit ${chosen[k]}`);
   seen.set(preprocess(decoded.rgba, decoded.width, decoded.height).pixels, k * 784);
   scales[k] = scale;
   pixelsTotal += canvasW * canvasH;

@@ -21,6 +21,7 @@ const png = (i: number) => join(dir, `test-${i}.png`);
 
 interface JsonResult {
   file: string;
+  doubts?: string[];
   prediction?: number;
   confidence?: number;
   probabilities?: number[];
@@ -75,7 +76,7 @@ describe("predict.ts on MNIST test digits written out as PNG", () => {
     expect(from).toBeGreaterThan(0);
     const art = lines.slice(from, from + 28);
     expect(art.every((l) => l.length === 56)).toBe(true);
-    expect(lines[from + 28]).toMatch(/^Prediction: \d \(Confidence: (\d+\.\d|>99\.9)%\)$/);
+    expect(lines[from + 28]).toMatch(/^Prediction: \d \(probability (\d+\.\d|>99\.9)%\)$/);
     expect(art.join("\n")).toBe(asciiArt(pixels(0))); // preprocessing gave back MNIST's own picture
   });
 
@@ -88,7 +89,7 @@ describe("predict.ts on MNIST test digits written out as PNG", () => {
     expect(r.status).toBe(0);
     const blocks = r.stdout.split("\n").filter((l) => l.startsWith("== "));
     expect(blocks).toEqual([`== ${png(0)}`, `== ${join(folder, "digit-2.png")}`, `== ${join(folder, "digit-3.png")}`]);
-    expect(r.stdout.match(/^Prediction: \d \(Confidence: (\d+\.\d|>99\.9)%\)$/gm)).toHaveLength(3);
+    expect(r.stdout.match(/^Prediction: \d \(probability (\d+\.\d|>99\.9)%\)$/gm)).toHaveLength(3);
     expect(r.stdout).toMatch(/^  7 +\d+\.\d% +#*\s*(<- prediction)?$/m); // the probability bars
     expect(r.stdout).toContain("Summary: 3 pictures, 3 predicted, 0 failed");
     const expected = [0, 2, 3].map((i) => direct(i)).map((p) => p.indexOf(Math.max(...p)));
@@ -237,6 +238,20 @@ describe("predict.ts with a model it cannot use", () => {
     const missing = runApp("predict.ts", ["--model", join(dir, "nope.safetensors"), "--image", png(0)]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain("nope.safetensors: no such model file");
+  });
+});
+
+describe("predict.ts on a picture that is not a digit", () => {
+  it("still answers with the probabilities, and says why the picture does not look like a digit", () => {
+    const blob = join(dir, "blob.png");
+    const img = createImage(100, 100, [255, 255, 255]);
+    for (let y = 0; y < 100; y++) for (let x = 0; x < 100; x++) if ((x - 50) ** 2 + (y - 50) ** 2 < 35 ** 2) img.rgba.set([0, 0, 0], 4 * (y * 100 + x));
+    writePng(blob, img);
+    const json = parse(runApp("predict.ts", ["--model", model, "--json", "--image", blob, png(0)]).stdout);
+    expect(json.results[0]!.doubts).toEqual([expect.stringMatching(/^more ink than a digit: \d+ \(MNIST digits have 28 to 228\)$/)]);
+    expect(json.results[1]!.doubts).toEqual([]);
+    const text = runApp("predict.ts", ["--model", model, "--image", blob]);
+    expect(text.stdout).toMatch(/^Prediction: \d \(probability [\d.>]+%\)\n  Does not look like a digit: more ink than a digit/m);
   });
 });
 

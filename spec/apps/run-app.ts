@@ -28,3 +28,16 @@ export const runAppWith = (app: string, args: readonly string[], onStderr: (text
     });
     child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
+
+/** Start an app whose reader goes away after the first output (as `| head -1` does), and wait for the end. */
+export const runAppClosingStdout = (app: string, args: readonly string[]): Promise<AppResult> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", `src/apps/${app}`, ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: "0" } });
+    let stdout = "", stderr = "";
+    child.stdout.once("data", (d) => {
+      stdout += d;
+      child.stdout.destroy(); // the pipe's reading end is closed: the app's next write fails with EPIPE
+    });
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });

@@ -3,6 +3,13 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeImage, encodePng } from "../../src/data/image-io.ts";
 import {
+  digitDoubts,
+  estimateIllumination,
+  flattenIllumination,
+  MNIST_INK_RANGE,
+  MNIST_STROKE_SHARE,
+  strokeWidth,
+  thicken,
   ASCII_RAMP,
   asciiArt,
   axisWeights,
@@ -412,7 +419,8 @@ describe("preprocess", () => {
       return x >= 110 && x < 112 && y >= 5 && y < 7 ? 90 : Math.round(paper * (1 - ink));
     });
     const { pixels, steps } = preprocess(rgba, w, h);
-    expect(steps[2]).toMatch(/^paper removed: levels up to 0\.\d+/);
+    expect(steps[1]).toMatch(/^lighting evened out: the paper ranged from 0\.7[89] to 0\.(89|90) /); // 200/255 to 230/255
+    expect(steps[3]).toMatch(/^paper removed: levels up to 0\.\d+/);
     expect(meanAbsDiff(pixels, DIGITS[1]!)).toBeLessThan(0.06);
   });
 
@@ -436,6 +444,91 @@ describe("preprocess", () => {
     const img = picture(60, 60, (x, y) => ((x >= 20 && x < 26 && y >= 10 && y < 50) || (x === 55 && y === 55) ? 0 : 255));
     expect(preprocess(img, 60, 60).steps[3]).toBe("cropped to the connected ink: 6x40 at (20, 10)");
     expect(preprocess(img, 60, 60, { cropTo: "all-ink" }).steps[3]).toBe("cropped to all ink: 36x46 at (20, 10)");
+  });
+});
+
+describe("estimateIllumination and flattenIllumination", () => {
+  // Paper lit from the left (0.5) to the right (0.9), a dark bar of ink in the middle.
+  const [w, h] = [80, 60];
+  const light = (x: number) => 0.5 + (0.4 * (x + 0.5)) / w;
+  const isInk = (x: number, y: number) => x >= 36 && x < 44 && y >= 10 && y < 50;
+  const gray = Float32Array.from({ length: w * h }, (_, i) => light(i % w) * (isInk(i % w, Math.floor(i / w)) ? 0.15 : 0.95));
+
+  it("fits the paper's brightness, leaving the ink out, and flattens it to one level with the ink's contrast kept", () => {
+    const fit = estimateIllumination(gray, w, h);
+    expect(fit.low).toBeCloseTo(0.95 * light(0), 2);
+    expect(fit.high).toBeCloseTo(0.95 * light(w - 1), 2);
+    expect(fit.explained).toBeGreaterThan(0.9);
+    const flat = flattenIllumination(gray, fit);
+    const paper = [flat[5 * w + 2]!, flat[5 * w + w - 3]!, flat[55 * w + 40]!];
+    for (const p of paper) expect(p).toBeCloseTo(paper[0]!, 2); // left, right and bottom paper alike
+    expect(flat[30 * w + 37]! / paper[0]!).toBeCloseTo(0.15 / 0.95, 2); // the ink keeps its ratio to the paper
+  });
+
+  it("finds no lighting to correct on a raw MNIST digit (black background), which preprocess leaves as it is", () => {
+    for (const d of DIGITS.slice(0, 20)) {
+      const fit = estimateIllumination(d, 28, 28);
+      expect(fit.high - fit.low).toBeLessThan(0.04);
+    }
+  });
+});
+
+describe("strokeWidth and thicken", () => {
+  // A vertical stroke `width` pixels wide and 150 long, on a 200 x 200 canvas.
+  const bar = (width: number) => ({ width: 200, height: 200, data: Float32Array.from({ length: 200 * 200 }, (_, i) => (i % 200 >= 20 && i % 200 < 20 + width && Math.floor(i / 200) >= 20 && Math.floor(i / 200) < 170 ? 1 : 0)) });
+  const within10Percent = (estimate: number, truth: number) => expect(Math.abs(estimate - truth) / truth).toBeLessThan(0.1);
+
+  it("estimates the width of long strokes from how much one erosion removes (within 10%)", () => {
+    for (const w of [3, 6, 12]) within10Percent(strokeWidth(bar(w)), w);
+    expect(strokeWidth({ width: 3, height: 3, data: new Float32Array(9) })).toBe(0);
+  });
+
+  it("median MNIST strokes are MNIST_STROKE_SHARE of the digit's longer side, so MNIST digits are never thickened", () => {
+    const shares = DIGITS.map((d) => {
+      const box = inkBoundingBox(d, 28, 28, 0)!;
+      return strokeWidth(crop({ width: 28, height: 28, data: d }, box)) / Math.max(box.width, box.height);
+    }).sort((a, b) => a - b);
+    expect(shares[100]).toBeCloseTo(MNIST_STROKE_SHARE, 1);
+    expect(shares[2]!).toBeGreaterThan(0.5 * MNIST_STROKE_SHARE);
+  });
+
+  it("thicken widens strokes by the radius on each side (a max filter) on a canvas grown to hold them", () => {
+    const thick = thicken(bar(4), 3);
+    expect([thick.width, thick.height]).toEqual([206, 206]);
+    within10Percent(strokeWidth(thick), 10);
+    expect(thicken(bar(4), 0).data).toEqual(bar(4).data);
+    expect(() => thicken(bar(4), 1.5)).toThrow(/radius must be a non-negative integer, got 1.5/);
+  });
+
+  it("in preprocess: a thin pen in a large picture is thickened before shrinking, so it keeps about MNIST's ink", () => {
+    // A 7 drawn with a 3-pixel pen on a 300 x 300 picture: a bar and a diagonal.
+    const [w, h] = [300, 300];
+    const rgba = picture(w, h, (x, y) => {
+      const bar = y >= 60 && y < 63 && x >= 90 && x < 210;
+      const stem = y >= 60 && y < 250 && Math.abs(x - (210 - ((y - 60) * 90) / 190)) < 1.5;
+      return bar || stem ? 20 : 245;
+    });
+    const thin = preprocess(rgba, w, h, { thicken: false });
+    const thick = preprocess(rgba, w, h);
+    expect(thick.steps.some((s) => /^strokes thickened: about \d\.\d px wide in a 190 px digit \(MNIST's are 14% of its size\), widened by \d+ px on each side$/.test(s))).toBe(true);
+    const ink = (p: Float32Array) => p.reduce((a, b) => a + b, 0);
+    expect(ink(thin.pixels)).toBeLessThan(MNIST_INK_RANGE[0]); // faded: less ink than almost any MNIST digit
+    expect(ink(thick.pixels)).toBeGreaterThan(MNIST_INK_RANGE[0]);
+    expect(ink(thick.pixels)).toBeLessThan(MNIST_INK_RANGE[1]);
+  });
+});
+
+describe("digitDoubts", () => {
+  const sure = [0.01, 0.91, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01];
+
+  it("has no doubt about nearly every MNIST digit with a clear answer (at most 1 of 200 test digits)", () => {
+    expect(DIGITS.filter((d) => digitDoubts(d, sure).length > 0).length).toBeLessThanOrEqual(1);
+  });
+
+  it("doubts too little ink, too much ink, and probabilities with no clear winner", () => {
+    expect(digitDoubts(new Float32Array(784).fill(0.02), sure)).toEqual(["little ink for a digit: 16 (MNIST digits have 28 to 228)"]);
+    expect(digitDoubts(new Float32Array(784).fill(0.5), sure)).toEqual(["more ink than a digit: 392 (MNIST digits have 28 to 228)"]);
+    expect(digitDoubts(DIGITS[0]!, new Array(10).fill(0.1))).toEqual(["no clear answer: the most likely digit has 10%"]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/index.ts";
-import { countParams, flattenTree, isBias, isWeight, setLeaves, unflattenTree } from "../../src/nn/index.ts";
+import { adam, countParams, flattenTree, isBias, isWeight, momentum, setLeaves, sgd, treeMismatch, unflattenTree, type Tree } from "../../src/nn/index.ts";
 import { snapshot } from "./helpers.ts";
 
 const params = {
@@ -33,5 +33,30 @@ describe("parameter trees", () => {
     expect(next.dense1).toBe(params.dense1);
     expect(params.dense2.bias.toArray()).toEqual([9]);
     expect(Object.isFrozen(next)).toBe(true);
+  });
+});
+
+describe("treeMismatch", () => {
+  const params = { dense1: { weight: tensor([[1, 2], [3, 4]]), bias: tensor([0, 0]) } };
+
+  it("is null for a tree of the same structure, whatever the values, and for every optimizer's own state", () => {
+    expect(treeMismatch(params, { dense1: { weight: tensor([[9, 9], [9, 9]]), bias: tensor([5, 6]) } })).toBeNull();
+    for (const optimizer of [sgd({ learningRate: 0.1 }), momentum({ learningRate: 0.1 }), adam({ learningRate: 0.1 })]) {
+      const state = optimizer.init(params) as unknown as Tree;
+      expect(treeMismatch(state, optimizer.init(params) as unknown as Tree)).toBeNull();
+    }
+  });
+
+  it("names the dotted path of a missing or unexpected key, a wrong shape, dtype or kind of leaf", () => {
+    const state = adam({ learningRate: 0.1 }).init(params) as unknown as Tree;
+    const { v: _v, ...noV } = state as unknown as Record<string, Tree>;
+    expect(treeMismatch(state, noV)).toBe('"v" is missing, expected an object');
+    expect(treeMismatch(state, { ...(state as object), extra: 1 })).toBe('the tree has "extra", which is not expected (expected step, m, v)');
+    expect(treeMismatch(params, { dense1: { weight: tensor([[1, 2, 3]]), bias: tensor([0, 0]) } })).toBe('"dense1.weight" has shape [1, 3], expected [2, 2]');
+    expect(treeMismatch(params, { dense1: { weight: tensor([[1, 2], [3, 4]], undefined, "float64"), bias: tensor([0, 0]) } })).toBe('"dense1.weight" is float64, expected float32');
+    expect(treeMismatch(params, { dense1: { weight: 3, bias: tensor([0, 0]) } })).toBe('"dense1.weight" is a number, expected a tensor of shape [2, 2]');
+    expect(treeMismatch({ ...(state as object) }, { ...(state as object), step: "0" })).toBe('"step" is a string, expected a number');
+    expect(treeMismatch([1, 2], [1])).toBe("the tree is a list of 1, expected a list of 2");
+    expect(treeMismatch(params, null)).toBe("the tree is null, expected an object");
   });
 });

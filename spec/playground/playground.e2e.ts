@@ -164,6 +164,25 @@ describe("the playground, in Chromium", () => {
     if (process.env.PLAYGROUND_SCREENSHOT) await page.screenshot({ path: process.env.PLAYGROUND_SCREENSHOT, fullPage: true });
   });
 
+  it("refuses a learning rate it cannot use, saying so, and keeps the run it has", async () => {
+    const step = await data("#train-status", "step");
+    for (const bad of ["0", "-1", "100", ""]) {
+      await page.fill("#lr", bad);
+      await page.dispatchEvent("#lr", "change");
+      await expect.poll(() => page.locator("#train-error").textContent()).toMatch(/^Learning rate .* is not accepted: expected a number above 0 and at most 10/);
+      expect(await data("#train-status", "step")).toBe(step); // not reset
+      await page.click("#start");
+      await page.waitForTimeout(300);
+      expect(await data("#train-status", "running")).toBe("false");
+      expect(await page.locator("#train-error").isVisible()).toBe(true);
+    }
+    // A rate it can use clears the message and starts a new run.
+    await page.fill("#lr", "0.002");
+    await page.dispatchEvent("#lr", "change");
+    await expect.poll(() => page.locator("#train-error").isHidden()).toBe(true);
+    await expect.poll(() => data("#train-status", "step")).toBe("0");
+  });
+
   it("raised no errors in the page", () => {
     expect(pageErrors).toEqual([]);
   });

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { argmax, tensor } from "../autograd/index.ts";
 import { MAX_PIXELS_LIMIT, readImage } from "../data/image-io.ts";
 import { checkFiniteLogits, DEFAULT_MODEL_PATH, loadModelFile } from "../data/model-file.ts";
-import { asciiArt, preprocess } from "../data/preprocess.ts";
+import { asciiArt, digitDoubts, preprocess } from "../data/preprocess.ts";
 import { mlp, softmax } from "../nn/index.ts";
 import { intFlag, parseFlags, runMain, usage, UsageError, type FlagSpec } from "./cli.ts";
 
@@ -47,6 +47,8 @@ interface Result {
   readonly prediction?: number;
   readonly confidence?: number;
   readonly probabilities?: number[];
+  /** Why the picture may not be a readable digit (digitDoubts); empty when none. */
+  readonly doubts?: string[];
   readonly steps?: string[];
   readonly pixels?: Float32Array;
   readonly error?: string;
@@ -73,7 +75,7 @@ const main = (): number => {
       checkFiniteLogits(modelPath, logits, () => `the picture ${file}`);
       const probabilities = Array.from(softmax(logits).data);
       const prediction = argmax(tensor(probabilities, [1, 10])).data[0]!;
-      return { file, prediction, confidence: probabilities[prediction]!, probabilities, steps: [`decoded ${image.format.toUpperCase()} ${image.width}x${image.height}`, ...steps], pixels };
+      return { file, prediction, confidence: probabilities[prediction]!, probabilities, doubts: digitDoubts(pixels, probabilities), steps: [`decoded ${image.format.toUpperCase()} ${image.width}x${image.height}`, ...steps], pixels };
     } catch (e) {
       return { file, error: (e as Error).message };
     }
@@ -92,7 +94,8 @@ const main = (): number => {
       process.stdout.write("Preprocessing:\n");
       r.steps!.forEach((s, i) => process.stdout.write(`  ${i + 1}. ${s}\n`));
       if (v.show) process.stdout.write(`What the network saw (28x28):\n${asciiArt(r.pixels!)}\n`);
-      process.stdout.write(`Prediction: ${r.prediction} (Confidence: ${percentOf(r.confidence!)})\n`);
+      process.stdout.write(`Prediction: ${r.prediction} (probability ${percentOf(r.confidence!)})\n`);
+      for (const doubt of r.doubts!) process.stdout.write(`  Does not look like a digit: ${doubt}\n`);
       r.probabilities!.forEach((p, d) => {
         const bar = "#".repeat(Math.round(p * 40));
         process.stdout.write(`  ${d}  ${percentOf(p).padStart(6)}  ${bar.padEnd(40)}${d === r.prediction ? "  <- prediction" : ""}\n`);

@@ -4,23 +4,24 @@
 //   tsx src/apps/train.ts                 # the seed's recipe: [784,128,64,10], ReLU, SGD 0.1, batch 64, 10 epochs
 //   tsx src/apps/train.ts --help
 
-import { readFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { readFileSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { argmax, jit, random, valueAndGradAux, type Tensor } from "../autograd/index.ts";
 import { batchCount, batches, loadMnist, scalePixels, splitTrainValidation, type Examples } from "../data/index.ts";
-import { writeFileAtomic } from "../data/files.ts";
-import { checkpointFromBytes, checkpointToBytes, modelToBytes, type MlpParams } from "../data/model.ts";
+import { checkWritable, FileError, formatBytes, freeBytes, lockForWriting, writeFileAtomic } from "../data/files.ts";
+import { readModelBytes } from "../data/model-file.ts";
+import { ModelFileError, modelToBytes, type MlpParams } from "../data/model.ts";
+import { accuracy, confusionMatrix, countParams, softmaxCrossEntropy, type OptimizerState, type Params } from "../nn/index.ts";
 import {
-  accuracy, adam, confusionMatrix, constant, cosineDecay, countParams, exponentialDecay, mlp, momentum, sgd,
-  softmaxCrossEntropy, stepDecay, type Optimizer, type OptimizerState, type Params, type Schedule,
-} from "../nn/index.ts";
-import { choiceFlag, grouped, intFlag, intListFlag, numberFlag, parseFlags, percent, Progress, runMain, usage, UsageError, type FlagSpec } from "./cli.ts";
+  checkCheckpointFits, checkpointBytes, CheckpointError, keyNumbers, readCheckpoint, type Checkpoint, type CheckpointInfo, type DataFacts, type EpochRecord, type Position,
+} from "./checkpoint.ts";
+import { grouped, parseFlags, percent, Progress, runMain, shellWord, usage, UsageError, type FlagSpec } from "./cli.ts";
 import { writeReport } from "./report.ts";
+import {
+  ACTIVATIONS, checkRunSize, configFromFlags, differingFlags, layerSizes, makeNetwork, makeOptimizer, makeSchedule, OPTIMIZERS, SCHEDULES, type RunConfig,
+} from "./run-config.ts";
 
-const OPTIMIZERS = ["sgd", "momentum", "adam"] as const;
-const SCHEDULES = ["constant", "step", "exp", "cosine"] as const;
-const ACTIVATIONS = ["relu", "tanh", "sigmoid"] as const;
-
+const DEFAULT_OUT = "models/mnist-mlp.safetensors";
 const FLAGS: Record<string, FlagSpec> = {
   epochs: { type: "string", default: "10", value: "N", help: "passes over the training set" },
   "batch-size": { type: "string", default: "64", value: "N", help: "examples per gradient step" },
@@ -37,9 +38,9 @@ const FLAGS: Record<string, FlagSpec> = {
   seed: { type: "string", default: "1", value: "N", help: "seed for initialization, the validation split, shuffling and dropout" },
   "val-split": { type: "string", default: "0.1", value: "F", help: "fraction of the training set held out for validation, in [0, 1)" },
   data: { type: "string", value: "DIR", help: "directory with MNIST-layout IDX files (else data/, else the installed MNIST)" },
-  out: { type: "string", default: "models/mnist-mlp.safetensors", value: "FILE", help: "where to save the model (checkpoint and report go beside it)" },
+  out: { type: "string", default: DEFAULT_OUT, value: "FILE", help: "where to save the model (checkpoint and report go beside it)" },
   limit: { type: "string", value: "N", help: "train on the first N training examples only (quick runs)" },
-  resume: { type: "string", value: "FILE", help: "continue from a checkpoint (*.ckpt.safetensors)" },
+  resume: { type: "string", value: "FILE", help: "continue from a checkpoint (*.ckpt.safetensors); only --epochs, --data, --out, --json, --quiet, --eager may be given with it" },
   json: { type: "boolean", help: "print one JSON object per epoch on stdout (and a final one)" },
   eager: { type: "boolean", help: "run each op as it comes instead of the compiled step (jit): slower, the same numbers" },
   quiet: { type: "boolean", help: "print only the final result" },
@@ -48,54 +49,35 @@ const FLAGS: Record<string, FlagSpec> = {
 
 const USAGE = usage("train.ts", "Train a multilayer perceptron on MNIST. With no flags: the seed's recipe.", FLAGS);
 
-/** Everything that determines a run's numbers; stored in checkpoints so a resume continues the same run. */
-interface RunConfig {
-  readonly epochs: number;
-  readonly batchSize: number;
-  readonly lr: number;
-  readonly optimizer: (typeof OPTIMIZERS)[number];
-  readonly schedule: (typeof SCHEDULES)[number];
-  readonly hidden: readonly number[];
-  readonly activation: (typeof ACTIVATIONS)[number];
-  readonly dropout: number;
-  readonly weightDecay: number;
-  readonly seed: number;
-  readonly valSplit: number;
-  readonly limit: number | null;
-}
-
 interface Options {
   readonly config: RunConfig;
   readonly data: string | undefined;
-  readonly out: string;
+  /** --out as given (undefined: the default, or the checkpoint's when resuming). */
+  readonly out: string | undefined;
   readonly resume: string | undefined;
   readonly json: boolean;
   readonly quiet: boolean;
+  /** Run each op as it comes instead of the compiled step. */
   readonly eager: boolean;
   /** Flags given explicitly on the command line (a resume keeps the checkpoint's value for the others). */
   readonly explicit: ReadonlySet<string>;
 }
 
+const CHECKPOINT_SUFFIX = /\.ckpt\.safetensors$/;
+
+const checkOutName = (out: string): void => {
+  if (!out.endsWith(".safetensors")) throw new UsageError(`--out: ${JSON.stringify(out)} is not accepted: expected a file name ending in .safetensors`);
+  if (CHECKPOINT_SUFFIX.test(out)) {
+    throw new UsageError(`--out: ${JSON.stringify(out)} is not accepted: names ending in .ckpt.safetensors are the checkpoints train.ts writes beside a model; expected a model file name such as ${DEFAULT_OUT}`);
+  }
+};
+
 const parseOptions = (argv: string[]): Options | "help" => {
   const { values: v } = parseFlags(argv, FLAGS);
   if (v.help) return "help";
-  const s = (name: string) => (v[name] as string | undefined) ?? (FLAGS[name]!.default as string);
-  const config: RunConfig = {
-    epochs: intFlag("epochs", s("epochs"), 1, 100_000),
-    batchSize: intFlag("batch-size", s("batch-size"), 1, 1_000_000),
-    lr: numberFlag("lr", s("lr"), 0, 1e6, { minOpen: true }),
-    optimizer: choiceFlag("optimizer", s("optimizer"), OPTIMIZERS),
-    schedule: choiceFlag("schedule", s("schedule"), SCHEDULES),
-    hidden: intListFlag("hidden", s("hidden")),
-    activation: choiceFlag("activation", s("activation"), ACTIVATIONS),
-    dropout: numberFlag("dropout", s("dropout"), 0, 1, { maxOpen: true }),
-    weightDecay: numberFlag("weight-decay", s("weight-decay"), 0, 1e6),
-    seed: intFlag("seed", s("seed"), 0, 2 ** 53 - 1),
-    valSplit: numberFlag("val-split", s("val-split"), 0, 1, { maxOpen: true }),
-    limit: v.limit === undefined ? null : intFlag("limit", v.limit as string, 1),
-  };
-  const out = s("out");
-  if (!out.endsWith(".safetensors")) throw new UsageError(`--out: ${JSON.stringify(out)} is not accepted: expected a file name ending in .safetensors`);
+  const config = configFromFlags((flag) => (v[flag] as string | undefined) ?? (FLAGS[flag]!.default as string | undefined));
+  const out = v.out as string | undefined;
+  if (out !== undefined) checkOutName(out);
   return {
     config,
     data: v.data as string | undefined,
@@ -110,40 +92,27 @@ const parseOptions = (argv: string[]): Options | "help" => {
 
 export const checkpointPath = (out: string): string => out.replace(/\.safetensors$/, ".ckpt.safetensors");
 
-const makeSchedule = (c: RunConfig, stepsPerEpoch: number): Schedule => {
-  const total = Math.max(1, c.epochs * stepsPerEpoch);
-  switch (c.schedule) {
-    case "constant": return constant(c.lr);
-    case "step": return stepDecay({ initial: c.lr, factor: 0.5, stepSize: Math.max(1, 3 * stepsPerEpoch) });
-    case "exp": return exponentialDecay({ initial: c.lr, decayRate: 0.1, decaySteps: total });
-    case "cosine": return cosineDecay({ initial: c.lr, decaySteps: total });
-  }
-};
-
-const makeOptimizer = (c: RunConfig, learningRate: Schedule): Optimizer =>
-  c.optimizer === "sgd"
-    ? sgd({ learningRate, weightDecay: c.weightDecay })
-    : c.optimizer === "momentum"
-      ? (momentum({ learningRate, momentum: 0.9, weightDecay: c.weightDecay }) as Optimizer)
-      : (adam({ learningRate, weightDecay: c.weightDecay }) as Optimizer);
-
 /** The first `limit` examples (a view, no copy). */
 const firstN = (e: Examples, limit: number | null): Examples =>
   limit === null || limit >= e.count
     ? e
     : { ...e, count: limit, images: e.images.subarray(0, limit * e.rows * e.cols), labels: e.labels.subarray(0, limit) };
 
-interface EpochRecord {
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  /** Mean cross-entropy over the validation set after the epoch (null with --val-split 0). */
-  validationLoss: number | null;
-  validationAccuracy: number | null;
-  testAccuracy: number;
-  seconds: number;
-  learningRate: number;
-}
+/**
+ * Peak resident memory of this process, in MB, for the benchmark. On Linux this is VmHWM, the peak of
+ * this program's own address space. NOTE: getrusage's maxRSS (process.resourceUsage) is not that: the
+ * kernel folds the high-water mark of the address space replaced by exec into it, so a child spawned
+ * by a large process (bench/run.ts, with MNIST loaded) reports at least its parent's RSS at the fork.
+ */
+const peakResidentMB = (): number => {
+  try {
+    const kB = /^VmHWM:\s*(\d+)\s*kB/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+    if (kB !== undefined) return Number(kB) / 1024;
+  } catch {
+    // not Linux: fall back to getrusage
+  }
+  return process.resourceUsage().maxRSS / 1024; // kilobytes
+};
 
 const OPTIMIZER_DETAIL: Record<RunConfig["optimizer"], string> = { sgd: "", momentum: " (momentum 0.9)", adam: " (beta1 0.9, beta2 0.999, epsilon 1e-8)" };
 const SCHEDULE_DETAIL: Record<RunConfig["schedule"], string> = { constant: "", step: " (halved every 3 epochs)", exp: " (decayed to a tenth over the run)", cosine: " (cosine to 0 over the run)" };
@@ -176,30 +145,83 @@ const epochLine = (r: EpochRecord, epochs: number): string => {
     `${cell(percent(r.trainAccuracy), 11)}${cell(r.validationAccuracy === null ? "n/a" : percent(r.validationAccuracy), 9)}${cell(percent(r.testAccuracy), 10)}${cell(`${r.seconds.toFixed(1)}s`, 8)}`;
 };
 
-/** Where a run stands: enough to write a checkpoint and continue bit for bit. */
-interface Position {
-  epoch: number; // 0-based epoch in progress
-  batch: number; // batches of that epoch already done
-  lossSum: number; // running sums over the epoch so far
-  correct: number;
-  seen: number;
-  seconds: number;
+/** The network's outputs, or a tensor about to be saved, hold a non-finite value: training diverged. */
+class NonFinite extends Error {
+  override name = "NonFinite";
+}
+
+/** The first parameter holding a non-finite value, as "dense1.weight[12] = NaN", or null. */
+const nonFiniteParameter = (params: Params): string | null => {
+  for (const [layer, leaves] of Object.entries(params)) {
+    for (const [name, t] of Object.entries(leaves as Record<string, Tensor>)) {
+      const i = t.data.findIndex((x) => !Number.isFinite(x));
+      if (i >= 0) return `${layer}.${name}[${i}] = ${t.data[i]}`;
+    }
+  }
+  return null;
+};
+
+/** Exit codes of a stop by signal: 128 + the signal's number, as shells report them. */
+const signalExit = (signal: NodeJS.Signals): number => (signal === "SIGTERM" ? 143 : 130);
+
+/** Whether two paths name the same existing file. */
+const sameFile = (a: string, b: string): boolean => {
+  const sa = statSync(a, { throwIfNoEntry: false });
+  const sb = statSync(b, { throwIfNoEntry: false });
+  return sa !== undefined && sb !== undefined ? sa.dev === sb.dev && sa.ino === sb.ino : resolve(a) === resolve(b);
+};
+
+/** A file error while writing the run's files, naming the flag that chose them. */
+const underOut = <T>(f: () => T): T => {
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof FileError ? new Error(`--out: ${e.message}`) : e;
+  }
+};
+
+/** A checkpoint that cannot be used, named as the flag that gave it. */
+const underResume = <T>(f: () => T): T => {
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof ModelFileError ? new CheckpointError(`--resume: ${e.message}`) : e;
+  }
+};
+
+interface Resume {
+  readonly path: string;
+  readonly checkpoint: Checkpoint;
 }
 
 /**
- * Peak resident memory of this process, in MB, for the benchmark. On Linux this is VmHWM, the peak of
- * this program's own address space. NOTE: getrusage's maxRSS (process.resourceUsage) is not that: the
- * kernel folds the high-water mark of the address space replaced by exec into it, so a child spawned
- * by a large process (bench/run.ts, with MNIST loaded) reports at least its parent's RSS at the fork.
+ * The run a --resume continues: the checkpoint's configuration (only --epochs may change it, and not
+ * below the epochs done), its output and its data, unless --out or --data say otherwise.
  */
-const peakResidentMB = (): number => {
-  try {
-    const kB = /^VmHWM:\s*(\d+)\s*kB/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
-    if (kB !== undefined) return Number(kB) / 1024;
-  } catch {
-    // not Linux: fall back to getrusage
+const resumeRun = (parsed: Options, path: string): { resume: Resume; config: RunConfig; out: string; data: string | undefined } => {
+  const checkpoint = underResume(() => readCheckpoint(readModelBytes(path, "checkpoint"), path));
+  const { config: saved, position } = checkpoint.info;
+  const differing = differingFlags(parsed.config, saved, parsed.explicit);
+  if (differing.length > 0) {
+    throw new UsageError(
+      `--resume: a resumed run keeps its checkpoint's settings, but these flags differ from them: ${differing.join(", ")}. ` +
+        "Remove them (only --epochs, --data, --out, --json, --quiet and --eager may change on resume), or start a new run without --resume",
+    );
   }
-  return process.resourceUsage().maxRSS / 1024; // kilobytes
+  const epochs = parsed.explicit.has("epochs") ? parsed.config.epochs : saved.epochs;
+  const least = position.batch > 0 ? position.epoch + 1 : Math.max(1, position.epoch);
+  if (epochs < least) {
+    const inside = position.batch > 0 ? ` and is inside epoch ${position.epoch + 1}` : "";
+    throw new UsageError(`--epochs: ${epochs} is not accepted: the checkpoint ${path} has finished ${position.epoch} epochs${inside}; expected --epochs ${least} or more`);
+  }
+  let out = parsed.out;
+  if (out === undefined) {
+    const name = checkpoint.info.out ?? (CHECKPOINT_SUFFIX.test(basename(path)) ? basename(path).replace(CHECKPOINT_SUFFIX, ".safetensors") : null);
+    if (name === null) throw new UsageError(`--resume: the checkpoint ${path} does not say where its model goes; pass --out FILE`);
+    out = join(dirname(path), name);
+  }
+  if (sameFile(out, path)) throw new UsageError(`--out: ${out} is the checkpoint being resumed from; writing the model there would destroy it. Expected another file name`);
+  return { resume: { path, checkpoint }, config: { ...saved, epochs }, out, data: parsed.data ?? checkpoint.info.data?.dir ?? undefined };
 };
 
 const main = async (): Promise<number> => {
@@ -208,29 +230,33 @@ const main = async (): Promise<number> => {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  let { config } = parsed;
-  const { out, json, quiet } = parsed;
+  const { json, quiet, eager } = parsed;
   const say = (line = "") => {
     if (!quiet && !json) process.stdout.write(`${line}\n`);
   };
 
   // ---- resume: the checkpoint's run configuration wins, except for a longer --epochs ------------
-  let resumed: ReturnType<typeof checkpointFromBytes> | null = null;
-  if (parsed.resume !== undefined) {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(parsed.resume);
-    } catch (e) {
-      throw new UsageError(`--resume: cannot read ${parsed.resume}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
-    }
-    resumed = checkpointFromBytes(bytes, basename(parsed.resume));
-    const saved = resumed.info.config as RunConfig;
-    config = { ...saved, epochs: parsed.explicit.has("epochs") ? config.epochs : saved.epochs };
+  const { resume, config, out, data: dataDir } =
+    parsed.resume === undefined ? { resume: null, config: parsed.config, out: parsed.out ?? DEFAULT_OUT, data: parsed.data } : resumeRun(parsed, parsed.resume);
+  const resumed = resume?.checkpoint ?? null;
+  if (resumed && config.epochs !== resumed.info.config.epochs && (config.schedule === "exp" || config.schedule === "cosine")) {
+    process.stderr.write(`note: the ${config.schedule} schedule spans the run's epochs: with --epochs ${config.epochs} instead of ${resumed.info.config.epochs}, the learning rates from here on differ from the original run's\n`);
   }
+
+  // ---- the output: writable, and this run's alone, before any work ----------------------------
+  const ckptFile = checkpointPath(out);
+  const reportPath = join(dirname(out), `${basename(out, ".safetensors")}-report.html`);
+  underOut(() => {
+    for (const path of [out, ckptFile, reportPath]) checkWritable(path);
+    lockForWriting(out, "this model");
+  });
+  // Until the training loop takes Ctrl-C over: stop at once (exiting releases the lock).
+  const early = (signal: NodeJS.Signals) => process.exit(signalExit(signal));
+  process.on("SIGINT", early).on("SIGTERM", early);
 
   // ---- data ---------------------------------------------------------------------------------
   const loadStart = performance.now();
-  const mnist = loadMnist({ dataDir: parsed.data });
+  const mnist = loadMnist({ dataDir });
   const trainAll = firstN(mnist.train, config.limit);
   const root = random.key(config.seed);
   const [initKey, splitKey, shuffleKey, dropoutKey] = random.split(root, 4) as [random.Key, random.Key, random.Key, random.Key];
@@ -239,16 +265,45 @@ const main = async (): Promise<number> => {
   const test = { examples: mnist.test, size: mnist.test.count };
   const stepsPerEpoch = batchCount(holdout.train.length, config.batchSize);
   if (holdout.train.length === 0) throw new UsageError(`--limit/--val-split: no training examples are left (limit ${config.limit}, validation ${config.valSplit})`);
+  const dataFacts: DataFacts = { dir: dataDir === undefined ? null : resolve(dataDir), source: mnist.source, count: trainAll.count, rows: trainAll.rows, cols: trainAll.cols };
 
-  // ---- model and optimizer ------------------------------------------------------------------
-  const sizes = [trainAll.rows * trainAll.cols, ...config.hidden, 10];
-  const net = mlp(sizes, { activation: config.activation, ...(config.dropout > 0 && { dropout: config.dropout }) });
+  // ---- model and optimizer: their size checked, a checkpoint checked against them -------------
+  const sizes = layerSizes(config, trainAll.rows * trainAll.cols);
+  const size = checkRunSize(config, sizes, holdout.train.length);
+  const existing = [out, ckptFile].reduce((n, f) => n + (statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0);
+  const need = size.modelBytes + 2 * size.checkpointBytes + 2 ** 20 - existing; // a checkpoint is written beside the last one
+  const free = freeBytes(dirname(out));
+  if (free !== null && free < need) {
+    throw new Error(`--out: ${dirname(out)} has ${formatBytes(free)} free; this run's model and checkpoints need about ${formatBytes(need)}. Free some space or choose another --out`);
+  }
+  const net = makeNetwork(config, sizes[0]!);
   const schedule = makeSchedule(config, stepsPerEpoch);
   const optimizer = makeOptimizer(config, schedule);
-  let params = (resumed?.params ?? net.init(initKey).params) as Params;
+  const fresh = net.init(initKey).params;
+  if (resume) {
+    underResume(() => checkCheckpointFits(resume.checkpoint, resume.path, { data: dataFacts, trainExamples: holdout.train.length, stepsPerEpoch, params: fresh, optimizer }));
+  }
+  let params = (resumed?.params ?? fresh) as Params;
   let state = (resumed?.optimizerState ?? optimizer.init(params)) as OptimizerState;
-  const history: EpochRecord[] = (resumed?.info.history as EpochRecord[] | undefined) ?? [];
-  let position: Position = (resumed?.info.position as Position | undefined) ?? { epoch: 0, batch: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+  const history: EpochRecord[] = resumed ? [...resumed.info.history] : [];
+  let position: Position = resumed ? { ...resumed.info.position } : { epoch: 0, batch: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+  const infoNow = (): CheckpointInfo => ({
+    config, position, history, rngKey: keyNumbers(root), out: basename(out), data: dataFacts,
+    note: "shuffle, dropout and init keys are derived from the seed, the epoch and the batch",
+  });
+  const resumeCommand = `tsx src/apps/train.ts --resume ${shellWord(ckptFile)}`;
+  /** Training diverged: say where, what was kept, what to try; exit code 3. */
+  const diverged = (what: string): number => {
+    const kept = history.length > 0 ? `the last good checkpoint (end of epoch ${history.length}) is kept at ${ckptFile}` : "no checkpoint was written (it diverged in the first epoch)";
+    process.stderr.write(`error: ${what}.\nTraining diverged: try a lower --lr (now ${config.lr}). ${kept}.\n`);
+    return 3;
+  };
+  /** Writes a checkpoint of the run as it stands; non-finite parameters are never saved. */
+  const writeCheckpoint = (): void => {
+    const bad = nonFiniteParameter(params);
+    if (bad !== null) throw new NonFinite(`a parameter became non-finite (${bad})`);
+    underOut(() => writeFileAtomic(ckptFile, checkpointBytes({ params, optimizerState: state, info: infoNow() })));
+  };
 
   // ---- the report header --------------------------------------------------------------------
   const counts = countParams(params);
@@ -265,13 +320,21 @@ const main = async (): Promise<number> => {
   }
   say(`  trainable parameters: ${grouped(counts.total)} (weights only: ${grouped(counts.weights)}; biases: ${grouped(counts.biases)})`);
   say(`Hyperparameters: optimizer ${config.optimizer}, learning rate ${config.lr} (${config.schedule}), batch size ${config.batchSize}, epochs ${config.epochs}, weight decay ${config.weightDecay}, seed ${config.seed}, init ${config.activation === "relu" ? "He normal" : "Glorot uniform"}`);
-  if (resumed) say(`Resuming from ${parsed.resume}: epoch ${position.epoch + 1}, batch ${position.batch}/${stepsPerEpoch}`);
+  if (resume) {
+    say(
+      position.epoch < config.epochs
+        ? `Resuming from ${resume.path}: epoch ${position.epoch + 1}, batch ${position.batch}/${stepsPerEpoch}; the model goes to ${out}`
+        : `Resuming from ${resume.path}: the run is complete (${position.epoch} of ${config.epochs} epochs); writing its model to ${out} and its report`,
+    );
+  }
   say();
   say("Train loss and accuracy are running averages over the epoch's batches (each scored before its update);");
   say("validation and test are scored after the epoch.");
   say(EPOCH_HEADER);
 
   // ---- training -----------------------------------------------------------------------------
+  process.off("SIGINT", early).off("SIGTERM", early);
+  let stopSignal: NodeJS.Signals = "SIGINT";
   // One training step as a pure function of the parameters, the optimizer state and a batch: the
   // forward pass, the gradient, the update. jit compiles it once per batch shape and runs it as a
   // fixed program; params and state are donated, so they are updated where they are.
@@ -286,13 +349,13 @@ const main = async (): Promise<number> => {
     const next = optimizer.update(grads, s, p);
     return { params: next.params, state: next.state, loss: value, logits };
   };
-  const step = parsed.eager ? trainStep : jit(trainStep, { donate: ["params", "state"], name: "trainStep" });
-  // A chunk's predicted classes and mean cross-entropy, compiled like the step.
+  const step = eager ? trainStep : jit(trainStep, { donate: ["params", "state"], name: "trainStep" });
+  // A chunk's logits, predicted classes and mean cross-entropy, compiled like the step.
   const scoreChunk = (p: Params, pixels: Tensor, labels: Tensor) => {
     const logits = net.apply(p, scalePixels(pixels));
-    return { predicted: argmax(logits, -1), loss: softmaxCrossEntropy(logits, labels) };
+    return { logits, predicted: argmax(logits, -1), loss: softmaxCrossEntropy(logits, labels) };
   };
-  const score = parsed.eager ? scoreChunk : jit(scoreChunk, { name: "score" });
+  const score = eager ? scoreChunk : jit(scoreChunk, { name: "score" });
   // Predictions over a whole set, in chunks built from the bytes (no float32 copy of the set is held),
   // with the mean cross-entropy of the set (the validation loss).
   const predict = (p: Params, examples: Examples, among?: Int32Array): { predicted: Int32Array; labels: Uint8Array; loss: number } => {
@@ -303,6 +366,8 @@ const main = async (): Promise<number> => {
     let lossSum = 0;
     for (const chunk of batches(examples, { batchSize: 2000, ...(among && { among }), reuseBuffers: true })) {
       const scored = score(p, chunk.pixels, chunk.labels);
+      const logits = scored.logits.data;
+      if (!logits.every(Number.isFinite)) throw new NonFinite(`the network's outputs became non-finite (logits such as ${logits.find((x) => !Number.isFinite(x))})`);
       lossSum += scored.loss.item() * chunk.size;
       predicted.set(scored.predicted.data, at);
       labels.set(chunk.labels.data, at);
@@ -316,19 +381,15 @@ const main = async (): Promise<number> => {
   };
 
   let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130); // a second Ctrl-C: stop now
+  const onSigint = (signal: NodeJS.Signals) => {
+    if (interrupted) process.exit(signalExit(signal)); // a second Ctrl-C: stop now
     interrupted = true;
-    process.stderr.write("\nCtrl-C: stopping at the end of this batch and writing a checkpoint (Ctrl-C again to abort at once)\n");
+    stopSignal = signal;
+    process.stderr.write(`\n${signal === "SIGINT" ? "Ctrl-C" : signal}: stopping at the end of this batch and writing a checkpoint (Ctrl-C again to abort at once)\n`);
   };
-  process.on("SIGINT", onSigint);
+  process.on("SIGINT", onSigint).on("SIGTERM", onSigint);
   const ckptPath = checkpointPath(out);
-  const saveCheckpoint = () =>
-    writeFileAtomic(ckptPath, checkpointToBytes({
-      params: params as unknown as MlpParams,
-      optimizerState: state as never,
-      info: { config, position, history, rngKey: random.keyWords(root), note: "shuffle, dropout and init keys are derived from the seed, the epoch and the batch" },
-    }));
+  const saveCheckpoint = writeCheckpoint;
 
   let lastFinite = NaN;
   let lastYield = performance.now();
@@ -366,40 +427,61 @@ const main = async (): Promise<number> => {
       }
       if (interrupted) {
         position.seconds += (performance.now() - t0) / 1000;
-        saveCheckpoint();
         progress.done();
-        process.stderr.write(`Stopped at epoch ${epoch + 1}, batch ${position.batch}/${stepsPerEpoch}. Checkpoint: ${ckptPath}\nResume with: tsx src/apps/train.ts --resume ${ckptPath}\n`);
-        return 130;
+        try {
+          saveCheckpoint();
+        } catch (e) {
+          if (e instanceof NonFinite) return diverged(`${e.message} at epoch ${epoch + 1}, batch ${position.batch}/${stepsPerEpoch}`);
+          throw e;
+        }
+        process.stderr.write(`Stopped at epoch ${epoch + 1}, batch ${position.batch}/${stepsPerEpoch}. Checkpoint: ${ckptPath}\nResume with: ${resumeCommand}\n`);
+        return signalExit(stopSignal);
       }
     }
     progress.done();
     position.seconds += (performance.now() - t0) / 1000;
     t0 = performance.now();
-    const validated = validation ? evaluate(params, trainAll, validation) : null;
-    const record: EpochRecord = {
-      epoch: epoch + 1,
-      trainLoss: position.lossSum / position.seen,
-      trainAccuracy: position.correct / position.seen,
-      validationLoss: validated?.loss ?? null,
-      validationAccuracy: validated?.accuracy ?? null,
-      testAccuracy: evaluate(params, test.examples).accuracy,
-      seconds: position.seconds,
-      learningRate: optimizer.rateAt(Math.max(0, state.step.item() - 1)),
-    };
+    let record: EpochRecord;
+    try {
+      // The outputs after the epoch's last update are checked here (the loop checks each loss before its update).
+      const validated = validation ? evaluate(params, trainAll, validation) : null;
+      record = {
+        epoch: epoch + 1,
+        trainLoss: position.lossSum / position.seen,
+        trainAccuracy: position.correct / position.seen,
+        validationLoss: validated?.loss ?? null,
+        validationAccuracy: validated?.accuracy ?? null,
+        testAccuracy: evaluate(params, test.examples).accuracy,
+        seconds: position.seconds,
+        learningRate: optimizer.rateAt(Math.max(0, state.step.item() - 1)),
+      };
+    } catch (e) {
+      if (e instanceof NonFinite) {
+        return diverged(`${e.message} after the last update of epoch ${epoch + 1} (batch ${position.batch}/${stepsPerEpoch}; the last finite loss was ${Number.isNaN(lastFinite) ? "none" : lastFinite.toFixed(4)})`);
+      }
+      throw e;
+    }
     history.push(record);
     if (json) process.stdout.write(`${JSON.stringify({ type: "epoch", ...record })}\n`);
     say(epochLine(record, config.epochs));
     position = { epoch: epoch + 1, batch: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 };
     saveCheckpoint(); // after every epoch: the run can continue from here
   }
-  process.off("SIGINT", onSigint);
+  process.off("SIGINT", onSigint).off("SIGTERM", onSigint).on("SIGINT", early).on("SIGTERM", early);
 
   // ---- final evaluation, model file, report ------------------------------------------------
-  const { predicted, labels: testLabels } = predict(params, test.examples);
+  let final: ReturnType<typeof predict>;
+  try {
+    final = predict(params, test.examples);
+  } catch (e) {
+    if (e instanceof NonFinite) return diverged(`${e.message} in the final evaluation`);
+    throw e;
+  }
+  const { predicted, labels: testLabels } = final;
   const correct = predicted.reduce((n, p, i) => n + (p === testLabels[i] ? 1 : 0), 0);
   const testAccuracy = correct / test.size;
   const matrix = confusionMatrix(predicted, testLabels, 10);
-  writeFileAtomic(out, modelToBytes(params as unknown as MlpParams, {
+  underOut(() => writeFileAtomic(out, modelToBytes(params as unknown as MlpParams, {
     architecture: sizes,
     activation: config.activation,
     normalization: "x / 255 (pixels scaled to [0, 1]), images flattened row-major to 784",
@@ -407,13 +489,12 @@ const main = async (): Promise<number> => {
     epochs: config.epochs,
     testAccuracy,
     ...(config.dropout > 0 && { dropout: config.dropout }),
-  }));
-  const reportPath = join(dirname(out), `${basename(out, ".safetensors")}-report.html`);
-  writeReport(reportPath, {
+  })));
+  underOut(() => writeReport(reportPath, {
     history, matrix, testAccuracy, correct, total: test.size,
     title: `MNIST MLP [${sizes.join(", ")}], ${config.optimizer} lr ${config.lr}, batch ${config.batchSize}, seed ${config.seed}`,
     hyperparameters: hyperparameters(config, sizes, { train: holdout.train.length, validation: holdout.validation.length, source: mnist.source }),
-  });
+  }));
 
   if (json) {
     const peakRssMB = peakResidentMB();

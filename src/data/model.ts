@@ -41,16 +41,19 @@ const skeletonOf = (tree: Tree): unknown =>
     return value instanceof Tensor ? { $tensor: null } : value;
   }));
 
-const rebuild = (skeleton: unknown, tensors: ReadonlyMap<string, Tensor>, prefix: string, path: string, file: string): Tree => {
-  if (Array.isArray(skeleton)) return skeleton.map((s, i) => rebuild(s, tensors, prefix, path ? `${path}.${i}` : String(i), file));
+/** The tree a skeleton describes, its tensors taken from `tensors` (and their names added to `used`). */
+const rebuild = (skeleton: unknown, tensors: ReadonlyMap<string, Tensor>, prefix: string, path: string, file: string, used: Set<string>): Tree => {
+  if (path.split(".").length > 32) throw new ModelFileError(`${file}: the tree of "${prefix}" is nested more than 32 levels deep at "${path.slice(0, 80)}..."`);
+  if (Array.isArray(skeleton)) return skeleton.map((s, i) => rebuild(s, tensors, prefix, path ? `${path}.${i}` : String(i), file, used));
   if (skeleton !== null && typeof skeleton === "object") {
     if ("$tensor" in skeleton) {
       const t = tensors.get(prefix + path);
       if (!t) throw new ModelFileError(`${file}: the tensor "${prefix + path}" is missing`);
+      used.add(prefix + path);
       return t;
     }
     const out: Record<string, Tree> = {};
-    for (const [k, v] of Object.entries(skeleton)) out[k] = rebuild(v, tensors, prefix, path ? `${path}.${k}` : k, file);
+    for (const [k, v] of Object.entries(skeleton)) out[k] = rebuild(v, tensors, prefix, path ? `${path}.${k}` : k, file, used);
     return out;
   }
   return skeleton as Tree;
@@ -77,6 +80,16 @@ export const mlpShapes = (architecture: readonly number[]): Map<string, number[]
   return shapes;
 };
 
+/** Writers refuse what the loaders would refuse: a file of non-finite weights is never written. */
+const checkFiniteToWrite = (tensors: ReadonlyMap<string, Tensor>, what: string): void => {
+  for (const [name, t] of tensors) {
+    const data = t.data;
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i]!)) throw new ModelFileError(`refusing to write a ${what} whose tensor "${name}" holds ${data[i]} at index ${i}: training diverged`);
+    }
+  }
+};
+
 export const modelToBytes = (params: MlpParams, config: ModelConfig): Uint8Array => {
   const metadata: Record<string, string> = {
     format: MODEL_FORMAT,
@@ -85,7 +98,9 @@ export const modelToBytes = (params: MlpParams, config: ModelConfig): Uint8Array
     normalization: config.normalization,
   };
   for (const k of ["seed", "epochs", "testAccuracy", "dropout"] as const) if (config[k] !== undefined) metadata[k] = String(config[k]);
-  return encodeSafetensors(new Map(tensorsOf(params as unknown as Tree, "")), metadata);
+  const tensors = new Map(tensorsOf(params as unknown as Tree, ""));
+  checkFiniteToWrite(tensors, "model");
+  return encodeSafetensors(tensors, metadata);
 };
 
 /** Read and fully validate a model file: format, metadata, every shape against the architecture, finite weights. */
@@ -143,6 +158,7 @@ export interface Checkpoint<S extends Tree = Tree> {
 
 export const checkpointToBytes = (c: Checkpoint): Uint8Array => {
   const tensors = new Map([...tensorsOf(c.params as unknown as Tree, "params."), ...tensorsOf(c.optimizerState, "state.")]);
+  checkFiniteToWrite(tensors, "checkpoint");
   return encodeSafetensors(tensors, {
     format: CHECKPOINT_FORMAT,
     stateTree: JSON.stringify(skeletonOf(c.optimizerState)),
@@ -164,9 +180,12 @@ export const checkpointFromBytes = (bytes: Uint8Array, file: string): Checkpoint
     }
   };
   for (const [name, t] of tensors) checkFinite(file, name, t);
-  return {
-    params: rebuild(parse("paramsTree"), tensors, "params.", "", file) as unknown as MlpParams,
-    optimizerState: rebuild(parse("stateTree"), tensors, "state.", "", file),
+  const used = new Set<string>();
+  const checkpoint = {
+    params: rebuild(parse("paramsTree"), tensors, "params.", "", file, used) as unknown as MlpParams,
+    optimizerState: rebuild(parse("stateTree"), tensors, "state.", "", file, used),
     info: parse("info") as Record<string, unknown>,
   };
+  for (const name of tensors.keys()) if (!used.has(name)) throw new ModelFileError(`${file}: the tensor "${name}" belongs to no part of the checkpoint (paramsTree, stateTree)`);
+  return checkpoint;
 };

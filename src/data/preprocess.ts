@@ -66,6 +66,115 @@ export const toGrayscale = (rgba: Uint8Array, width: number, height: number): Fl
   return out;
 };
 
+// ---- 1b. uneven lighting ---------------------------------------------------------------------
+
+/** Terms of the smooth surface fitted to the paper: 1, u, v, u^2, uv, v^2 (u, v in [-1, 1]). */
+const surfaceTerms = (u: number, v: number): number[] => [1, u, v, u * u, u * v, v * v];
+
+/** Solves the small symmetric system M c = b (Gaussian elimination with partial pivoting); null if singular. */
+const solve = (m: number[][], b: number[]): number[] | null => {
+  const n = b.length;
+  const a = m.map((row, i) => [...row, b[i]!]);
+  for (let k = 0; k < n; k++) {
+    let p = k;
+    for (let i = k + 1; i < n; i++) if (Math.abs(a[i]![k]!) > Math.abs(a[p]![k]!)) p = i;
+    if (Math.abs(a[p]![k]!) < 1e-12) return null;
+    [a[k], a[p]] = [a[p]!, a[k]!];
+    for (let i = k + 1; i < n; i++) {
+      const f = a[i]![k]! / a[k]![k]!;
+      for (let j = k; j <= n; j++) a[i]![j]! -= f * a[k]![j]!;
+    }
+  }
+  const c = new Array<number>(n).fill(0);
+  for (let i = n - 1; i >= 0; i--) {
+    let sum = a[i]![n]!;
+    for (let j = i + 1; j < n; j++) sum -= a[i]![j]! * c[j]!;
+    c[i] = sum / a[i]![i]!;
+  }
+  return c;
+};
+
+export interface Illumination {
+  /** The fitted paper level at every pixel (a quadratic surface), width x height. */
+  readonly surface: Float32Array;
+  /** Its darkest and brightest values over the picture. */
+  readonly low: number;
+  readonly high: number;
+  /** The share of the frame's pixels the surface fits (the paper); below one half, it is not lighting. */
+  readonly explained: number;
+}
+
+/**
+ * The paper's brightness under uneven light (a vignette, light from one side), as a smooth surface:
+ * a quadratic in x and y fitted by least squares to the outer frame of a copy shrunk to at most 48
+ * pixels a side (the three quarters of the picture outside its central half, where a digit is rarely
+ * whole: fitted to the centre too, a quadratic would bulge to follow a centred digit), then refitted
+ * four times to the pixels within 2.5 robust standard deviations of the surface, so ink in the frame
+ * (a minority of its pixels, far from the paper's level) drops out of the fit whichever its polarity.
+ */
+export const estimateIllumination = (gray: Float32Array, width: number, height: number): Illumination => {
+  checkLength("estimateIllumination", gray, width, height, 1);
+  const small = fitInBox({ width, height, data: gray }, Math.min(48, Math.max(width, height)));
+  const n = small.width * small.height;
+  const terms = Array.from({ length: n }, (_, i) => surfaceTerms((((i % small.width) + 0.5) / small.width) * 2 - 1, ((Math.floor(i / small.width) + 0.5) / small.height) * 2 - 1));
+  const k = terms[0]!.length;
+  const frame = (i: number) => Math.max(Math.abs(terms[i]![1]!), Math.abs(terms[i]![2]!)) > 0.5;
+  // Start from the frame's pixels near its median level (the paper, not the ink), then let the fit grow.
+  const paper = median(small.data.filter((_, i) => frame(i)));
+  let keep = Uint8Array.from({ length: n }, (_, i) => (frame(i) && Math.abs(small.data[i]! - paper) <= 0.2 ? 1 : 0));
+  let coefficients: number[] = [median(small.data), 0, 0, 0, 0, 0];
+  for (let round = 0; round < 5; round++) {
+    const m = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+    const b = new Array<number>(k).fill(0);
+    for (let i = 0; i < n; i++) {
+      if (!keep[i]) continue;
+      const t = terms[i]!;
+      for (let r = 0; r < k; r++) {
+        b[r]! += t[r]! * small.data[i]!;
+        for (let c = 0; c < k; c++) m[r]![c]! += t[r]! * t[c]!;
+      }
+    }
+    coefficients = solve(m, b) ?? coefficients;
+    const residual = Float32Array.from({ length: n }, (_, i) => small.data[i]! - terms[i]!.reduce((s, t, j) => s + t * coefficients[j]!, 0));
+    const spread = Math.max(1e-3, 1.4826 * median(residual.filter((_, i) => keep[i] === 1).map(Math.abs)));
+    const next = Uint8Array.from(residual, (r, i) => (frame(i) && Math.abs(r) <= 2.5 * spread ? 1 : 0));
+    if (next.reduce((s, v) => s + v, 0) < k * 4) break; // too few pixels left to fit: keep the last fit
+    keep = next;
+  }
+  let frameCount = 0;
+  for (let i = 0; i < n; i++) if (frame(i)) frameCount++;
+  const explained = keep.reduce((s, v) => s + v, 0) / Math.max(1, frameCount);
+  const surface = new Float32Array(width * height);
+  let [low, high] = [Infinity, -Infinity];
+  const [c0, cu, cv, cuu, cuv, cvv] = coefficients as [number, number, number, number, number, number];
+  for (let y = 0; y < height; y++) {
+    const v = ((y + 0.5) / height) * 2 - 1;
+    for (let x = 0; x < width; x++) {
+      const u = ((x + 0.5) / width) * 2 - 1;
+      const value = c0 + cu * u + cv * v + cuu * u * u + cuv * u * v + cvv * v * v; // surfaceTerms, written out for speed
+      surface[y * width + x] = value;
+      if (value < low) low = value;
+      if (value > high) high = value;
+    }
+  }
+  return { surface, low, high, explained };
+};
+
+/**
+ * The picture as if evenly lit at the surface's median level. Light paper (the surface above 0.2
+ * everywhere) is divided by the surface, as light multiplies reflectance: ink in the shadow keeps its
+ * contrast with the paper beside it. A dark background has the surface subtracted instead.
+ */
+export const flattenIllumination = (gray: Float32Array, { surface, low }: Illumination): Float32Array => {
+  const level = median(surface.filter((_, i) => i % 97 === 0)); // a sample: the surface is smooth
+  const out = new Float32Array(gray.length);
+  for (let i = 0; i < gray.length; i++) {
+    const v = low > 0.2 ? (gray[i]! * level) / surface[i]! : gray[i]! - surface[i]! + level;
+    out[i] = Math.min(1, Math.max(0, v));
+  }
+  return out;
+};
+
 // ---- 2. polarity -----------------------------------------------------------------------------
 
 /** The values in the frame of the image `band` pixels wide, where the paper (not the digit) should be. */
@@ -262,6 +371,54 @@ export const crop = (img: Gray, box: Box): Gray => {
   return { width, height, data };
 };
 
+// ---- 3b. stroke width ------------------------------------------------------------------------
+
+/** MNIST's strokes are about this wide for the digit's longer side (measured: the median over the test set is 0.14). */
+export const MNIST_STROKE_SHARE = 0.14;
+
+/**
+ * The typical width in pixels of the strokes (pixels above 0.5): an erosion by one pixel removes
+ * about two pixels of width from every stroke, so width ~ 2 area / (area - area after erosion).
+ * Zero for no ink.
+ */
+export const strokeWidth = (img: Gray): number => {
+  const { width, height, data } = img;
+  let area = 0;
+  let interior = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!(data[y * width + x]! > 0.5)) continue;
+      area++;
+      const inside = (xx: number, yy: number) => xx >= 0 && yy >= 0 && xx < width && yy < height && data[yy * width + xx]! > 0.5;
+      if (inside(x - 1, y) && inside(x + 1, y) && inside(x, y - 1) && inside(x, y + 1)) interior++;
+    }
+  }
+  return area === 0 ? 0 : (2 * area) / Math.max(1, area - interior);
+};
+
+/** Grey-level dilation by a (2 radius + 1) square (a max filter, separable), on a canvas grown by radius each side. */
+export const thicken = (img: Gray, radius: number): Gray => {
+  if (!Number.isInteger(radius) || radius < 0) throw new RangeError(`thicken: radius must be a non-negative integer, got ${radius}`);
+  const [w, h] = [img.width + 2 * radius, img.height + 2 * radius];
+  const rows = new Float32Array(w * h);
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < w; x++) {
+      let m = 0;
+      for (let sx = Math.max(0, x - 2 * radius); sx <= Math.min(img.width - 1, x); sx++) m = Math.max(m, img.data[y * img.width + sx]!);
+      rows[(y + radius) * w + x] = m;
+    }
+  }
+  const data = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let m = 0;
+      for (let sy = Math.max(0, y - radius); sy <= Math.min(h - 1, y + radius); sy++) m = Math.max(m, rows[sy * w + x]!);
+      data[y * w + x] = m;
+    }
+  }
+  return { width: w, height: h, data };
+};
+
 // ---- 4. size normalisation -------------------------------------------------------------------
 
 /** How output sample j of a resampled axis mixes input samples: parallel lists of indices and weights. */
@@ -444,7 +601,14 @@ export interface PreprocessOptions {
   readonly minContrast?: number;
   /** Names the picture in error messages (e.g. the file name). */
   readonly name?: string;
+  /** Even out uneven lighting before deciding the polarity (default true; see estimateIllumination). */
+  readonly flatten?: boolean;
+  /** Thicken strokes much thinner than MNIST's before shrinking, so they do not fade (default true). */
+  readonly thicken?: boolean;
 }
+
+/** Lighting that varies less than this over the picture is left alone (a scan, a clean drawing, MNIST). */
+const EVEN_LIGHT = 0.04;
 
 export interface Preprocessed {
   /** canvasSize^2 values in [0, 1], white ink on black: what the network reads. */
@@ -462,14 +626,22 @@ const signed = (v: number): string => (v >= 0 ? `+${v}` : `${v}`);
  * centred by mass on a canvasSize x canvasSize canvas. Throws PreprocessError if no ink is found.
  */
 export const preprocess = (rgba: Uint8Array, width: number, height: number, options: PreprocessOptions = {}): Preprocessed => {
-  const { boxSize = 20, canvasSize = 28, cropTo = "connected-ink", minContrast = 0.1, name } = options;
+  const { boxSize = 20, canvasSize = 28, cropTo = "connected-ink", minContrast = 0.1, name, flatten = true, thicken: thickenStrokes = true } = options;
   const fail = (message: string): never => {
     throw new PreprocessError(name === undefined ? message : `${name}: ${message}`);
   };
   const steps: string[] = [];
 
-  const gray = toGrayscale(rgba, width, height);
+  let gray = toGrayscale(rgba, width, height);
   steps.push(`grey levels: ${width}x${height} RGBA to luminance (Rec. 601), transparency composited on white`);
+
+  if (flatten) {
+    const light = estimateIllumination(gray, width, height);
+    if (light.high - light.low >= EVEN_LIGHT && light.explained >= 0.5) {
+      gray = flattenIllumination(gray, light);
+      steps.push(`lighting evened out: the paper ranged from ${f2(light.low)} to ${f2(light.high)} (a smooth surface fitted to it, the ink left out); ${light.low > 0.2 ? "divided" : "subtracted"}`);
+    }
+  }
 
   const polarity = detectPolarity(gray, width, height);
   const ink = toInkOnBlack(gray, polarity);
@@ -496,8 +668,18 @@ export const preprocess = (rgba: Uint8Array, width: number, height: number, opti
   const box = cropTo === "all-ink" ? inkBoundingBox(clean, width, height, 0) : connectedInkBox(clean, width, height, 0, 0.5);
   if (box === null) fail("no ink found: the picture is blank after removing the background; expected a digit on plain paper");
   const inkBox = box as Box;
-  const cropped = crop({ width, height, data: clean }, inkBox);
+  let cropped = crop({ width, height, data: clean }, inkBox);
   steps.push(`cropped to ${cropTo === "all-ink" ? "all ink" : "the connected ink"}: ${inkBox.width}x${inkBox.height} at (${inkBox.x}, ${inkBox.y})`);
+
+  // A thin pen in a large photo: area averaging would leave strokes a faint grey. Strokes under half
+  // MNIST's width for the digit's size are widened to about MNIST's before shrinking.
+  const side = Math.max(cropped.width, cropped.height);
+  const stroke = strokeWidth(cropped);
+  if (thickenStrokes && side > 2 * boxSize && stroke > 0 && stroke < 0.5 * MNIST_STROKE_SHARE * side) {
+    const radius = Math.max(1, Math.round((MNIST_STROKE_SHARE * side - stroke) / 2));
+    cropped = thicken(cropped, radius);
+    steps.push(`strokes thickened: about ${stroke.toFixed(1)} px wide in a ${side} px digit (MNIST's are ${Math.round(100 * MNIST_STROKE_SHARE)}% of its size), widened by ${radius} px on each side`);
+  }
 
   const fitted = fitInBox(cropped, boxSize);
   const how =
@@ -514,6 +696,32 @@ export const preprocess = (rgba: Uint8Array, width: number, height: number, opti
       (centred.clamped ? ", limited to keep the digit inside" : ""),
   );
   return { pixels: centred.pixels, steps };
+};
+
+// ---- does it look like a digit? -----------------------------------------------------------------
+
+/**
+ * The ink (sum of the 28x28 pixels) of 99.8% of MNIST's training digits lies in this range (measured:
+ * the 0.1st and 99.9th percentiles are 28.3 and 228.3, the median 99.9).
+ */
+export const MNIST_INK_RANGE = [28, 228] as const;
+
+/**
+ * Reasons to doubt that a preprocessed picture shows a digit the network can read: far less or far
+ * more ink than MNIST digits have, or probabilities with no clear winner (none above one half). Empty
+ * when there is no such reason; a network can still be confidently wrong about a scribble.
+ */
+export const digitDoubts = (pixels: ArrayLike<number>, probabilities: ArrayLike<number>): string[] => {
+  let ink = 0;
+  for (let i = 0; i < pixels.length; i++) ink += pixels[i]!;
+  const doubts: string[] = [];
+  const [low, high] = MNIST_INK_RANGE;
+  if (ink < low) doubts.push(`little ink for a digit: ${ink.toFixed(0)} (MNIST digits have ${low} to ${high})`);
+  if (ink > high) doubts.push(`more ink than a digit: ${ink.toFixed(0)} (MNIST digits have ${low} to ${high})`);
+  let top = 0;
+  for (let i = 0; i < probabilities.length; i++) top = Math.max(top, probabilities[i]!);
+  if (top < 0.5) doubts.push(`no clear answer: the most likely digit has ${(100 * top).toFixed(0)}%`);
+  return doubts;
 };
 
 // ---- seeing digits ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ export {
   unflattenTree,
   setLeaves,
   countParams,
+  treeMismatch,
   isWeight,
   isBias,
   type Tree,

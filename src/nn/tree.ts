@@ -99,3 +99,48 @@ export const countParams = (params: Tree): ParamCount => {
   }
   return { total, weights, biases };
 };
+
+const kindOf = (v: unknown): string =>
+  v instanceof Tensor ? `a tensor of shape ${shapeStr(v.shape)}`
+  : v === undefined ? "missing"
+  : v === null ? "null"
+  : Array.isArray(v) ? `a list of ${v.length}`
+  : typeof v === "object" ? "an object"
+  : `a ${typeof v}`;
+
+/**
+ * Where `tree` differs in structure from `like`, or null where it does not: the same keys and list
+ * lengths; where `like` has a Tensor, one of the same shape and dtype; elsewhere a leaf of the same
+ * kind (number, string, boolean, null). Used to check a loaded tree (a checkpoint's optimizer state)
+ * against the one the code makes (optimizer.init(params)), whatever its layout. Paths are dotted.
+ */
+export const treeMismatch = (like: Tree, tree: Tree, path = ""): string | null => {
+  const at = path === "" ? "the tree" : `"${path}"`;
+  const inner = (k: string | number) => (path === "" ? String(k) : `${path}.${k}`);
+  if (like instanceof Tensor) {
+    if (!(tree instanceof Tensor)) return `${at} is ${kindOf(tree)}, expected ${kindOf(like)}`;
+    if (tree.shape.length !== like.shape.length || tree.shape.some((d, i) => d !== like.shape[i])) return `${at} has shape ${shapeStr(tree.shape)}, expected ${shapeStr(like.shape)}`;
+    return tree.dtype === like.dtype ? null : `${at} is ${tree.dtype}, expected ${like.dtype}`;
+  }
+  if (Array.isArray(like)) {
+    if (!Array.isArray(tree) || tree.length !== like.length) return `${at} is ${kindOf(tree)}, expected ${kindOf(like)}`;
+    for (let i = 0; i < like.length; i++) {
+      const m = treeMismatch(like[i] as Tree, tree[i] as Tree, inner(i));
+      if (m !== null) return m;
+    }
+    return null;
+  }
+  if (like !== null && typeof like === "object") {
+    if (tree === null || typeof tree !== "object" || Array.isArray(tree) || tree instanceof Tensor) return `${at} is ${kindOf(tree)}, expected an object`;
+    const l = like as { readonly [key: string]: Tree };
+    const t = tree as { readonly [key: string]: Tree };
+    for (const k of Object.keys(t)) if (!Object.hasOwn(l, k)) return `${at} has "${k}", which is not expected (expected ${Object.keys(l).join(", ") || "no keys"})`;
+    for (const k of Object.keys(l)) {
+      const m = treeMismatch(l[k], t[k], inner(k));
+      if (m !== null) return m;
+    }
+    return null;
+  }
+  const leafKind = (v: unknown) => (v === null ? "null" : typeof v);
+  return leafKind(like) === leafKind(tree) ? null : `${at} is ${kindOf(tree)}, expected ${kindOf(like)}`;
+};

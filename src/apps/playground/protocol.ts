@@ -20,6 +20,27 @@ export interface TrainConfig {
   readonly seed: number;
 }
 
+/** The largest learning rate the page accepts (its input's max): above it training only diverges. */
+export const MAX_LEARNING_RATE = 10;
+export const HIDDEN_SIZES: readonly number[] = [16, 32, 64, 128];
+export const BATCH_SIZES: readonly number[] = [32, 64, 128];
+
+/**
+ * What is wrong with a run's settings, in words for the page, or null: the page refuses to start a run
+ * it cannot use (it never replaces a value silently), and the worker checks again.
+ */
+export const trainConfigProblem = (c: TrainConfig): string | null => {
+  if (!(Number.isFinite(c.learningRate) && c.learningRate > 0 && c.learningRate <= MAX_LEARNING_RATE)) {
+    return `Learning rate ${Number.isNaN(c.learningRate) ? "(not a number)" : c.learningRate} is not accepted: expected a number above 0 and at most ${MAX_LEARNING_RATE} ` +
+      "(about 0.1 for SGD, 0.002 for Adam). Training was not started.";
+  }
+  if (!(Number.isSafeInteger(c.seed) && c.seed >= 0)) return `Seed ${Number.isNaN(c.seed) ? "(not a number)" : c.seed} is not accepted: expected a whole number, 0 or more. Training was not started.`;
+  if (!HIDDEN_SIZES.includes(c.hidden)) return `Hidden units ${c.hidden} is not accepted: expected one of ${HIDDEN_SIZES.join(", ")}.`;
+  if (!BATCH_SIZES.includes(c.batchSize)) return `Batch size ${c.batchSize} is not accepted: expected one of ${BATCH_SIZES.join(", ")}.`;
+  if (c.optimizer !== "adam" && c.optimizer !== "sgd") return `Optimizer ${String(c.optimizer)} is not accepted: expected adam or sgd.`;
+  return null;
+};
+
 /** A tensor as it crosses postMessage (float32, row-major). */
 export interface PlainTensor {
   readonly data: Float32Array;

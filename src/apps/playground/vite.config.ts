@@ -19,7 +19,13 @@ export default defineConfig({
   // Pre-bundled at start-up, so the page never reloads mid-session to optimize a dependency found late.
   optimizeDeps: { entries: ["index.html"], include: ["immer"] },
   worker: { format: "es" },
-  server: { host: "localhost", port: 5173 },
+  server: {
+    host: "localhost",
+    port: 5173,
+    // Only the page and the engine's source it imports; not the rest of the repository (models/, data/,
+    // .git, package files), which Vite's /@fs/ would otherwise serve to anyone who can reach --host.
+    fs: { strict: true, allow: [here, ...["autograd", "data", "nn"].map((dir) => resolve(repoRoot, "src", dir))] },
+  },
   preview: { host: "localhost", port: 4173 },
   build: {
     outDir: resolve(repoRoot, "dist/playground"),

@@ -6,14 +6,13 @@
 // it sends the parameters (for the weights grid and the predictions) and about once a second the
 // accuracy on the held-out test subset.
 
-import { argmax, jit, random, valueAndGradAux, type Tensor } from "../../autograd/index.ts";
-import { allExamples, batches, scalePixels, type Batch } from "../../data/batches.ts";
+import type { Tensor } from "../../autograd/index.ts";
+import { allExamples, batches, type Batch } from "../../data/batches.ts";
 import { DataError, parseIdxBytes, type IdxArray } from "../../data/idx-parse.ts";
 import { toExamples, type Examples } from "../../data/examples.ts";
-import {
-  accuracy, adam, heNormal, mlp, sgd, softmaxCrossEntropy, type Initializer, type Mlp, type Optimizer, type OptimizerState, type Params,
-} from "../../nn/index.ts";
-import type { FromWorker, PlainParams, StepRecord, ToWorker, TrainConfig } from "./protocol.ts";
+import { accuracy, type Params } from "../../nn/index.ts";
+import type { FromWorker, PlainParams, StepRecord, ToWorker } from "./protocol.ts";
+import { finiteParams, newRun, type Run, trainStep } from "./run.ts";
 
 const scope = self as unknown as {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -75,37 +74,6 @@ const loadData = (dataUrl: string): Promise<Data> => {
   return data;
 };
 
-// ---- a run --------------------------------------------------------------------------------
-
-interface Run {
-  readonly config: TrainConfig;
-  readonly sizes: readonly number[];
-  readonly net: Mlp;
-  /** The predicted class of each image of a batch of pixels, compiled. */
-  readonly classify: (params: Params, pixels: Tensor) => Tensor;
-  readonly optimizer: Optimizer;
-  readonly shuffleKey: random.Key;
-  readonly dropoutKey: random.Key;
-  params: Params;
-  state: OptimizerState;
-  step: number;
-  epoch: number;
-  epochBatches: Iterator<Batch> | null;
-}
-
-/** N(0, 0.01^2): see InitName in protocol.ts. */
-const small: Initializer = (key, shape, dtype = "float32") => random.normal(key, shape, { std: 0.01, dtype });
-
-const newRun = (config: TrainConfig): Run => {
-  const sizes = [784, config.hidden, 10];
-  const net = mlp(sizes, { activation: "relu", init: config.init === "he" ? heNormal : small });
-  const [initKey, shuffleKey, dropoutKey] = random.split(random.key(config.seed), 3) as [random.Key, random.Key, random.Key];
-  const optimizer = (config.optimizer === "adam" ? adam({ learningRate: config.learningRate }) : sgd({ learningRate: config.learningRate })) as Optimizer;
-  const params = net.init(initKey).params;
-  const classify = jit((p: Params, pixels: Tensor) => argmax(net.apply(p, scalePixels(pixels)), -1), { name: "classify" });
-  return { config, sizes, net, classify, optimizer, shuffleKey, dropoutKey, params, state: optimizer.init(params), step: 0, epoch: 0, epochBatches: null };
-};
-
 const plainParams = (params: Params): { params: PlainParams; transfer: ArrayBuffer[] } => {
   const out: Record<string, { weight: { data: Float32Array; shape: number[] }; bias: { data: Float32Array; shape: number[] } }> = {};
   const transfer: ArrayBuffer[] = [];
@@ -120,7 +88,9 @@ const plainParams = (params: Params): { params: PlainParams; transfer: ArrayBuff
   return { params: out, transfer };
 };
 
+/** Sends the parameters to the page, unless they hold a non-finite value (the page keeps the last finite ones). */
 const sendParams = (run: Run): void => {
+  if (!finiteParams(run)) return;
   const { params, transfer } = plainParams(run.params);
   post({ type: "params", step: run.step, sizes: run.sizes, params }, transfer);
 };
@@ -133,17 +103,6 @@ let run: Run | null = null;
 let running = false;
 let generation = 0; // bumped by pause and reset: a slice scheduled before belongs to an older loop
 
-/** One training step, compiled (jit): the forward pass, the gradient and the update as one program. */
-const trainStep = (net: Mlp, optimizer: Optimizer) => {
-  const gradients = valueAndGradAux((p: Params, x: Tensor, labels: Tensor) => {
-    const logits = net.apply(p, x);
-    return [softmaxCrossEntropy(logits, labels), logits] as const;
-  });
-  return jit(({ params, state, pixels, labels }: { params: Params; state: OptimizerState; pixels: Tensor; labels: Tensor }) => {
-    const { value, grads, aux } = gradients(params, scalePixels(pixels), labels);
-    return { ...optimizer.update(grads, state, params), loss: value, logits: aux };
-  }, { donate: ["params", "state"], name: "playgroundStep" });
-};
 
 const train = async (dataUrl: string): Promise<void> => {
   const mine = ++generation;
@@ -160,7 +119,6 @@ const train = async (dataUrl: string): Promise<void> => {
   }
   if (mine !== generation || run === null) return;
   const current = run;
-  const step = trainStep(current.net, current.optimizer);
   let lastParams = performance.now();
   let lastEval = current.step === 0 ? -Infinity : performance.now();
   let lastEvalStep = current.step === 0 ? -Infinity : current.step;
@@ -187,17 +145,14 @@ const train = async (dataUrl: string): Promise<void> => {
         continue;
       }
       const batch = next.value;
-      const out = step({ params: current.params, state: current.state, pixels: batch.pixels, labels: batch.labels });
-      ({ params: current.params, state: current.state } = out);
-      const loss = out.loss.item();
-      if (!Number.isFinite(loss)) {
-        pause();
-        post({ type: "error", message: `the loss became ${loss} at step ${current.step + 1}: training diverged; try a lower learning rate (now ${current.config.learningRate}) and reset` });
+      const record = trainStep(current, batch);
+      if (record === null) {
+        stop();
+        post({ type: "error", message: current.diverged! });
         return;
       }
-      current.step++;
       images += batch.size;
-      records.push({ step: current.step, epoch: current.epoch, loss, accuracy: accuracy(out.logits, batch.labels) });
+      records.push(record);
       if (current.step >= 10 && current.step >= 2 * lastEvalStep) break;
     }
     const now = performance.now();
@@ -213,15 +168,20 @@ const train = async (dataUrl: string): Promise<void> => {
   setTimeout(slice, 0);
 };
 
-const pause = (): void => {
+/** Stops the loop (a slice scheduled before belongs to an older generation and returns at once). */
+const stop = (): void => {
   generation++;
+  running = false;
+  post({ type: "running", running: false });
+};
+
+const pause = (): void => {
   if (running && run !== null) {
     sendParams(run);
     // The accuracy where training stopped, so the curve ends there (when the data is in).
     data?.then((d) => run !== null && evaluate(run, d.test)).catch(() => undefined);
   }
-  running = false;
-  post({ type: "running", running: false });
+  stop();
 };
 
 scope.addEventListener("message", ({ data: message }) => {
@@ -230,6 +190,10 @@ scope.addEventListener("message", ({ data: message }) => {
       case "start":
         if (running) return;
         run ??= newRun(message.config); // a run's config is fixed: the page resets to change it
+        if (run.diverged !== null) {
+          post({ type: "error", message: run.diverged });
+          return;
+        }
         void train(message.dataUrl);
         return;
       case "pause":
