@@ -119,7 +119,7 @@ describe("train.ts --resume checks the checkpoint and the flags before training"
     const r = runApp("train.ts", ["--resume", baseCkpt, "--lr", "0.5", "--hidden", "32", "--seed", "4"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("error: --resume: a resumed run keeps its checkpoint's settings, but these flags differ from them: --lr 0.5 (the run's: 0.1), --hidden 32 (the run's: 128,64).");
-    expect(r.stderr).toContain("only --epochs, --data, --out, --json and --quiet may change on resume");
+    expect(r.stderr).toContain("only --epochs, --data, --out, --json, --quiet and --eager may change on resume");
     const same = runApp("train.ts", ["--resume", baseCkpt, "--lr", "0.1", "--seed", "4", "--out", join(dir, "again.safetensors")]);
     expect(same.status, same.stderr).toBe(0);
     expect(same.stdout).toContain("the run is complete (2 of 2 epochs); writing its model");

@@ -55,7 +55,7 @@ describe("treeMismatch", () => {
     expect(treeMismatch(params, { dense1: { weight: tensor([[1, 2, 3]]), bias: tensor([0, 0]) } })).toBe('"dense1.weight" has shape [1, 3], expected [2, 2]');
     expect(treeMismatch(params, { dense1: { weight: tensor([[1, 2], [3, 4]], undefined, "float64"), bias: tensor([0, 0]) } })).toBe('"dense1.weight" is float64, expected float32');
     expect(treeMismatch(params, { dense1: { weight: 3, bias: tensor([0, 0]) } })).toBe('"dense1.weight" is a number, expected a tensor of shape [2, 2]');
-    expect(treeMismatch({ ...(state as object) }, { ...(state as object), step: "0" })).toBe('"step" is a string, expected a number');
+    expect(treeMismatch({ ...(state as object) }, { ...(state as object), step: "0" })).toBe('"step" is a string, expected a tensor of shape []');
     expect(treeMismatch([1, 2], [1])).toBe("the tree is a list of 1, expected a list of 2");
     expect(treeMismatch(params, null)).toBe("the tree is null, expected an object");
   });
