@@ -18,16 +18,7 @@ export const sizeOf = (shape: Shape): number => {
 export const sameShape = (a: Shape, b: Shape): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
-/** Row-major strides: the step in the flat array for one step along each axis. */
-export const stridesOf = (shape: Shape): number[] => {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i]!;
-  }
-  return strides;
-};
+export { stridesOf } from "../backend/reference/movement.ts";
 
 export const checkShape = (op: string, shape: Shape): Shape => {
   for (const d of shape) {

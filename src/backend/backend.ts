@@ -1,7 +1,7 @@
 // What a backend is: the kernels' implementations and the memory values live in. The front end
 // (src/autograd) reaches a backend only through execute (eager) and compile (jit).
 
-import type { DType, TypedArray } from "./dtype.ts";
+import { viewOf, type DType, type TypedArray } from "./dtype.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Memory } from "./memory.ts";
 import type { Rule } from "./program.ts";
@@ -32,3 +32,14 @@ export interface Backend {
   /** Rewrites of a program into one with fewer, faster instructions computing the same bits. */
   readonly rules: readonly Rule[];
 }
+
+/** An instruction run by its kernel's own loops on views of `memory` at its places. */
+export const lowerToLoops = <P>(memory: Memory, kernel: Kernel<P>, params: P, inputs: readonly Place[], outputs: readonly Place[]): Lowered => ({
+  scratchBytes: 0,
+  make: () => {
+    const buffer = memory.buffer;
+    const ins = inputs.map((p) => viewOf(p.dtype, buffer, p.offset, p.size));
+    const outs = outputs.map((p) => viewOf(p.dtype, buffer, p.offset, p.size));
+    return () => kernel.run(ins, outs, params);
+  },
+});

@@ -3,8 +3,7 @@
 // wherever WebAssembly is unavailable. Compiled programs run the same loops over views of one
 // ArrayBuffer, at the places their memory plan gives.
 
-import type { Backend } from "../backend.ts";
-import { viewOf } from "../dtype.ts";
+import { lowerToLoops, type Backend } from "../backend.ts";
 import { arrayBufferMemory } from "../memory.ts";
 
 export const referenceBackend = (): Backend => {
@@ -13,15 +12,7 @@ export const referenceBackend = (): Backend => {
     name: "reference",
     memory,
     run: (kernel, inputs, outputs, params) => kernel.run(inputs, outputs, params),
-    lower: (kernel, params, inputs, outputs) => ({
-      scratchBytes: 0,
-      make: () => {
-        const buffer = memory.buffer;
-        const ins = inputs.map((p) => viewOf(p.dtype, buffer, p.offset, p.size));
-        const outs = outputs.map((p) => viewOf(p.dtype, buffer, p.offset, p.size));
-        return () => kernel.run(ins, outs, params);
-      },
-    }),
+    lower: (kernel, params, inputs, outputs) => lowerToLoops(memory, kernel, params, inputs, outputs),
     rules: [],
   };
 };

@@ -10,7 +10,8 @@ type Shape = readonly number[];
 
 const sizeOf = (shape: Shape): number => shape.reduce((p, d) => p * d, 1);
 
-const stridesOf = (shape: Shape): number[] => {
+/** Row-major strides: the step in the flat array for one step along each axis. */
+export const stridesOf = (shape: Shape): number[] => {
   const strides = new Array<number>(shape.length);
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {

@@ -8,7 +8,7 @@
 // The module is loaded from bytes held in a generated TypeScript module, so the same code runs in
 // Node, in a browser page and in a Web Worker, with no file to fetch.
 
-import type { Backend, Place } from "../backend.ts";
+import { lowerToLoops, type Backend, type Place } from "../backend.ts";
 import { dtypeOf, viewOf, type TypedArray } from "../dtype.ts";
 import * as k from "../kernels.ts";
 import type { Kernel } from "../kernel.ts";
@@ -199,17 +199,7 @@ export const bindBackend = (wasm: KernelExports): Backend => {
     },
     lower: (kernel, params, inputs, outputs) => {
       const impl = implOf(kernel, params, inputs);
-      if (impl === null) {
-        return {
-          scratchBytes: 0,
-          make: () => {
-            const buffer = memory.buffer;
-            const ins = inputs.map((p) => viewOf(p.dtype, buffer, p.offset, p.size));
-            const outs = outputs.map((p) => viewOf(p.dtype, buffer, p.offset, p.size));
-            return () => kernel.run(ins, outs, params);
-          },
-        };
-      }
+      if (impl === null) return lowerToLoops(memory, kernel, params, inputs, outputs);
       return {
         scratchBytes: impl.scratch(params),
         make: (s) => {

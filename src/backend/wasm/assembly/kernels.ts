@@ -453,6 +453,17 @@ export function maskColumnSums(g: usize, y: usize, out: usize, sums: usize, m: i
 
 // ---- kernels that compiled programs fuse ------------------------------------------------------------
 
+/** The entry of one row for the pair of bytes at src (values x / 255); the cursor moves on past a nonzero pair. */
+@inline
+function listBytePair(src: usize, row: usize, entry: usize): usize {
+  const b0 = load<u8>(src);
+  const b1 = load<u8>(src, 1);
+  store<u32>(entry, <u32>row);
+  store<f32>(entry, <f32>b0 / 255, 4);
+  store<f32>(entry, <f32>b1 / 255, 8);
+  return entry + (<usize>((b0 | b1) != 0) << 4);
+}
+
 /**
  * columnLists for a layer's input given as bytes (pixels 0..255) A [m, k] (k even), listing the
  * value x / 255 (a float32 division, as unitFloats computes it) of each nonzero byte: the lists of
@@ -474,23 +485,13 @@ export function columnListsFromBytes(a: usize, lists: usize, counts: usize, m: i
         continue;
       }
       for (let r: i32 = 0; r < 4; r++) {
-        const b0 = load<u8>(src);
-        const b1 = load<u8>(src, 1);
-        store<u32>(entry, <u32>row);
-        store<f32>(entry, <f32>b0 / 255, 4);
-        store<f32>(entry, <f32>b1 / 255, 8);
-        entry += <usize>((b0 | b1) != 0) << 4;
+        entry = listBytePair(src, row, entry);
         src += stride;
         row += rowBytes;
       }
     }
     for (; p < m; p++) {
-      const b0 = load<u8>(src);
-      const b1 = load<u8>(src, 1);
-      store<u32>(entry, <u32>row);
-      store<f32>(entry, <f32>b0 / 255, 4);
-      store<f32>(entry, <f32>b1 / 255, 8);
-      entry += <usize>((b0 | b1) != 0) << 4;
+      entry = listBytePair(src, row, entry);
       src += stride;
       row += rowBytes;
     }
