@@ -153,13 +153,13 @@ describe("predict.ts with files that are not pictures, or pictures too large to 
     execFileSync("mkfifo", [fifo]);
     const r = runApp("predict.ts", ["--model", model, "--image", "/dev/zero", link, fifo]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("error: /dev/zero: is a character device (such as /dev/zero); expected a regular file; expected a PNG or JPEG image");
+    expect(r.stderr).toContain("error: /dev/zero: is a character device (such as /dev/zero), not a regular file; expected a PNG or JPEG image");
     expect(r.stderr).toContain(`error: ${link}: is a character device`);
-    expect(r.stderr).toContain(`error: ${fifo}: is a FIFO (named pipe); expected a regular file`);
+    expect(r.stderr).toContain(`error: ${fifo}: is a FIFO (named pipe), not a regular file; expected a PNG or JPEG image`);
     expect(r.stdout).toContain("Summary: 3 pictures, 0 predicted, 3 failed");
     const asModel = runApp("predict.ts", ["--model", "/dev/zero", "--image", png(0)]);
     expect(asModel.status).toBe(1);
-    expect(asModel.stderr).toBe("error: /dev/zero: cannot read the model file: is a character device (such as /dev/zero); expected a regular file\n");
+    expect(asModel.stderr).toBe("error: /dev/zero: is a character device (such as /dev/zero), not a regular file; expected a model file (.safetensors)\n");
   });
 
   it("refuses a 48 kB PNG of 1 x 25,000,000 pixels from its header, though it is within --max-pixels", () => {

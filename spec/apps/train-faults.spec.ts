@@ -111,7 +111,7 @@ describe("train.ts --resume checks the checkpoint and the flags before training"
   it("refuses a special file at once", () => {
     const fifo = join(dir, "fifo.ckpt.safetensors");
     execFileSync("mkfifo", [fifo]);
-    expect(runApp("train.ts", ["--resume", fifo]).stderr).toBe(`error: --resume: ${fifo}: cannot read the checkpoint file: is a FIFO (named pipe); expected a regular file\n`);
+    expect(runApp("train.ts", ["--resume", fifo]).stderr).toBe(`error: --resume: ${fifo}: is a FIFO (named pipe), not a regular file; expected a checkpoint file (.safetensors)\n`);
     expect(runApp("train.ts", ["--resume", "/dev/zero"]).status).toBe(1);
   });
 

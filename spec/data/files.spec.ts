@@ -37,13 +37,13 @@ describe("readRegularFile", () => {
   });
 
   it("refuses a device, a symlink to one, a FIFO (without blocking) and a directory, naming what each is", () => {
-    expect(fileError(() => readRegularFile("/dev/zero", 1e6)).message).toBe("/dev/zero: is a character device (such as /dev/zero); expected a regular file");
+    expect(fileError(() => readRegularFile("/dev/zero", 1e6)).message).toBe("/dev/zero: is a character device (such as /dev/zero), not a regular file");
     symlinkSync("/dev/zero", join(dir, "zero"));
-    expect(fileError(() => readRegularFile(join(dir, "zero"), 1e6)).reason).toBe("is a character device (such as /dev/zero); expected a regular file");
+    expect(fileError(() => readRegularFile(join(dir, "zero"), 1e6)).reason).toBe("is a character device (such as /dev/zero), not a regular file");
     execFileSync("mkfifo", [join(dir, "fifo")]);
-    expect(fileError(() => readRegularFile(join(dir, "fifo"), 1e6)).reason).toBe("is a FIFO (named pipe); expected a regular file");
+    expect(fileError(() => readRegularFile(join(dir, "fifo"), 1e6)).reason).toBe("is a FIFO (named pipe), not a regular file");
     const d = fileError(() => readRegularFile(dir, 1e6));
-    expect([d.reason, d.code]).toEqual(["is a directory; expected a regular file", "EISDIR"]);
+    expect([d.reason, d.code]).toEqual(["is a directory, not a regular file", "EISDIR"]);
   });
 
   it("refuses a file larger than the limit before reading it, and says plainly when there is none", () => {

@@ -387,13 +387,13 @@ describe("readImage and writePng", () => {
   });
 
   it("read only regular files: a device, a FIFO and a symlink to a device are refused at once, naming what they are", () => {
-    expect(imageError(() => readImage("/dev/zero"), "/dev/zero")).toBe("/dev/zero: is a character device (such as /dev/zero); expected a regular file; expected a PNG or JPEG image");
+    expect(imageError(() => readImage("/dev/zero"), "/dev/zero")).toBe("/dev/zero: is a character device (such as /dev/zero), not a regular file; expected a PNG or JPEG image");
     const link = join(dir, "zero.png");
     symlinkSync("/dev/zero", link);
     expect(imageError(() => readImage(link), link)).toContain("is a character device");
     const fifo = join(dir, "fifo.png");
     execFileSync("mkfifo", [fifo]);
-    expect(imageError(() => readImage(fifo), fifo)).toContain("is a FIFO (named pipe); expected a regular file"); // no writer: it would block
+    expect(imageError(() => readImage(fifo), fifo)).toContain("is a FIFO (named pipe), not a regular file; expected a PNG or JPEG image"); // no writer: it would block
   });
 
   it("read at most 8 bytes a pixel of maxPixels (plus 16 MiB)", () => {

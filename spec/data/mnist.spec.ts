@@ -217,9 +217,9 @@ describe("finding MNIST", () => {
     const images = join(dir, "train-images-idx3-ubyte");
     rmSync(images);
     symlinkSync("/dev/zero", images);
-    expect(errorOf(() => loadMnist({ dataDir: dir })).message).toMatch(/train-images-idx3-ubyte: is a character device \(such as \/dev\/zero\); expected a regular file, an IDX file/);
+    expect(errorOf(() => loadMnist({ dataDir: dir })).message).toMatch(/train-images-idx3-ubyte: is a character device \(such as \/dev\/zero\), not a regular file; expected an IDX file/);
     rmSync(images);
     execFileSync("mkfifo", [images]); // nothing writes to it: reading would block forever
-    expect(errorOf(() => loadMnist({ dataDir: dir })).message).toMatch(/train-images-idx3-ubyte: is a FIFO \(named pipe\); expected a regular file, an IDX file/);
+    expect(errorOf(() => loadMnist({ dataDir: dir })).message).toMatch(/train-images-idx3-ubyte: is a FIFO \(named pipe\), not a regular file; expected an IDX file/);
   });
 });

@@ -82,7 +82,7 @@ export const readRegularFile = (path: string, maxBytes: number): Uint8Array => {
   }
   try {
     const s = fstatSync(fd);
-    if (!s.isFile()) throw new FileError(path, `is ${kindOf(s)}; expected a regular file`, s.isDirectory() ? "EISDIR" : "ENOTREG");
+    if (!s.isFile()) throw new FileError(path, `is ${kindOf(s)}, not a regular file`, s.isDirectory() ? "EISDIR" : "ENOTREG");
     if (s.size > maxBytes) throw new FileError(path, `too large: ${formatBytes(s.size)}, above the limit of ${formatBytes(maxBytes)}`, "EFBIG");
     // The size fstat gives, then one byte more to see the end: a file that is longer than it said
     // (it grows, or it is a special file reporting 0) is read on in chunks, up to the limit.

@@ -100,7 +100,7 @@ export const readIdx = (path: string, options: ReadIdxOptions = {}): IdxArray =>
     if (e.code === "ENOENT") throw new DataError(path, "no such file");
     if (e.code === "EISDIR") throw new DataError(path, "is a directory, expected an IDX file");
     if (e.code === "EFBIG") throw new DataError(path, `too large: it holds more than the limit of ${formatCount(maxBytes)} bytes (raise maxBytes if the file is genuine)`);
-    throw new DataError(path, e.code === "ENOTREG" ? `${e.reason}, an IDX file` : `cannot be read (${e.reason})`);
+    throw new DataError(path, e.code === "ENOTREG" ? `${e.reason}; expected an IDX file` : `cannot be read (${e.reason})`);
   }
   return parseIdx(bytes, path, options);
 };

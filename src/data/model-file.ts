@@ -18,7 +18,7 @@ export const readModelBytes = (path: string, what: "model" | "checkpoint"): Uint
       throw new ModelFileError(`${path}: no such model file. Train one first with \`npm run train\` (it writes ${DEFAULT_MODEL_PATH}), or pass --model FILE`);
     }
     if (e.code === "ENOENT") throw new ModelFileError(`${path}: no such checkpoint file (train.ts writes one beside the model, as *.ckpt.safetensors)`);
-    throw new ModelFileError(`${path}: cannot read the ${what} file: ${e.reason}`);
+    throw new ModelFileError(e.code === "ENOTREG" ? `${path}: ${e.reason}; expected a ${what} file (.safetensors)` : `${path}: cannot read the ${what} file: ${e.reason}`);
   }
 };
 
