@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  add, cast, DeletedError, div, exp, grad, HandleError, jit, matmul, mul, printCompiledProgram, printProgram, random, relu, scalar, sum, tensor,
+  add, argmax, cast, DeletedError, div, exp, grad, HandleError, jit, matmul, mul, printCompiledProgram, printProgram, random, relu, scalar, sum, tensor,
   TraceError, treeLeaves, useBackend, valueAndGradAux, type Tensor,
 } from "../../src/autograd/index.ts";
 import { adam, mlp, momentum, sgd, softmaxCrossEntropy, type Optimizer, type OptimizerState, type Params } from "../../src/nn/index.ts";
@@ -202,5 +202,12 @@ describe("printProgram", () => {
     expect(text).toContain("matmulTNSgd");
     expect(text).toContain("maskColumnSums");
     expect(text).not.toMatch(/f32\[784,128\] = (sgdUpdate|matmul)[[(]/); // the first layer's gradient is never stored
+  });
+
+  it("shows, compiled for inference, the first layer reading the pixels' bytes instead of a scaled copy", () => {
+    const classify = jit((p: Params, pixels: Tensor) => argmax(net.apply(p, div(cast(pixels, "float32"), 255)), -1));
+    const text = printCompiledProgram(classify, params, tensor(new Uint8Array(3 * 784), [3, 784], "uint8"));
+    expect(text).toMatch(/f32\[3,128\] = linearFromBytes\[3x784x128 relu\]\(%6, %0, %1\)/);
+    expect(text).not.toContain("unitFloats");
   });
 });

@@ -106,6 +106,18 @@ describe("the fused kernels of compiled programs compute the bits of the kernels
     }));
   });
 
+  it("linearFromBytes is linear of x = pixels / 255, one row or many", () => {
+    fc.assert(fc.property(fc.record({ m: dim, k: dim, n: dim, relu: fc.boolean() }).chain(({ m, k: kk, n, relu }) =>
+      fc.record({ m: fc.constant(m), k: fc.constant(kk * 9), n: fc.constant(n), relu: fc.constant(relu), pixels: bytes(m * kk * 9), w: floats(kk * 9 * n, 0.1), b: floats(n, 0) })),
+    ({ m, k: kk, n, relu, pixels, w, b }) => {
+      const x = Float32Array.from(pixels, (v) => v / 255);
+      const want = eager(reference, { kernel: k.linear as Kernel<unknown>, params: { m, k: kk, n, relu }, inputs: [x, w, b] });
+      for (const backend of [reference, wasm]) {
+        expect(bits(eager(backend, { kernel: fused.linearFromBytes as Kernel<unknown>, params: { m, k: kk, n, relu }, inputs: [pixels, w, b] }))).toEqual(bits(want));
+      }
+    }));
+  });
+
   it("linear and x^T.G from the lists of the pixels are linear and matmul of x = pixels / 255", () => {
     fc.assert(fc.property(fc.record({ m: dim, k: evenDim, n: dim, relu: fc.boolean() }).chain(({ m, k: kk, n, relu }) =>
       fc.record({ m: fc.constant(m), k: fc.constant(kk), n: fc.constant(n), relu: fc.constant(relu), pixels: bytes(m * kk), w: floats(kk * n, 0.1), b: floats(n, 0), g: floats(m * n, 0.5), p: floats(kk * n, 0), lr: rate })),

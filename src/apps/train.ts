@@ -6,7 +6,7 @@
 
 import { readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { argmax, jit, random, valueAndGradAux, type Tensor } from "../autograd/index.ts";
+import { argmax, cast, equal, jit, random, sum, valueAndGradAux, type Tensor } from "../autograd/index.ts";
 import { batchCount, batches, loadMnist, scalePixels, splitTrainValidation, type Examples } from "../data/index.ts";
 import { checkWritable, FileError, formatBytes, freeBytes, lockForWriting, writeFileAtomic } from "../data/files.ts";
 import { readModelBytes } from "../data/model-file.ts";
@@ -347,7 +347,9 @@ const main = async (): Promise<number> => {
   const trainStep = ({ params: p, state: s, pixels, labels, key }: StepInput) => {
     const { value, grads, aux: logits } = gradients(p, scalePixels(pixels), labels, key);
     const next = optimizer.update(grads, s, p);
-    return { params: next.params, state: next.state, loss: value, logits };
+    // How many of the batch the network got right before the update (for the running accuracy).
+    const correct = sum(equal(argmax(logits, -1), cast(labels, "int32")));
+    return { params: next.params, state: next.state, loss: value, correct };
   };
   const step = eager ? trainStep : jit(trainStep, { donate: ["params", "state"], name: "trainStep" });
   // A chunk's logits, predicted classes and mean cross-entropy, compiled like the step.
@@ -416,7 +418,7 @@ const main = async (): Promise<number> => {
       ({ params, state } = out);
       position.batch++;
       position.lossSum += loss * batch.size;
-      position.correct += accuracy(out.logits, batch.labels) * batch.size;
+      position.correct += out.correct.item();
       position.seen += batch.size;
       const now = performance.now();
       progress.update(position.seen, (position.seen * 1000) / (position.seconds * 1000 + now - t0), position.lossSum / position.seen);

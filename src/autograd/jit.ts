@@ -113,23 +113,80 @@ const isPlainObject = (x: object): boolean => {
   return proto === Object.prototype || proto === null;
 };
 
-/** The tensor leaves of a tree in a fixed order, and a signature of everything else (and of their shapes). */
-const flatten = (value: unknown, path: string, argument: number, leaves: Leaf[], who: string): string => {
-  if (value instanceof Tensor) {
-    leaves.push({ tensor: value, path, argument });
-    return `T${value.dtype}[${value.shape.join(",")}]`;
-  }
-  if (Array.isArray(value)) return `[${value.map((v, i) => flatten(v, `${path}[${i}]`, argument, leaves, who)).join(",")}]`;
-  if (value === null || value === undefined || typeof value === "number" || typeof value === "string" || typeof value === "boolean") {
-    return JSON.stringify(value) ?? "undefined";
-  }
-  if (typeof value === "object" && isPlainObject(value)) {
-    return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${flatten(v, path ? `${path}.${k}` : k, argument, leaves, who)}`).join(",")}}`;
-  }
-  throw new TraceError(
-    `${who}: ${path || "an argument"} is ${typeof value === "object" ? `a ${value.constructor?.name ?? "object"}` : `a ${typeof value}`}; ` +
+const notATree = (who: string, path: string, value: unknown): TraceError =>
+  new TraceError(
+    `${who}: ${path || "an argument"} is ${typeof value === "object" && value !== null ? `a ${value.constructor?.name ?? "object"}` : `a ${typeof value}`}; ` +
       `arguments and results must be trees of tensors, numbers, strings and booleans (wrap arrays with tensor(), close over functions)`,
   );
+
+/**
+ * The tensor leaves of a tree in a fixed order (into `leaves`), and a signature of everything else
+ * and of the leaves' dtypes and shapes (into `parts`): what a call is traced for.
+ */
+const flattenTensors = (value: unknown, leaves: Tensor[], parts: string[], who: string): void => {
+  if (value instanceof Tensor) {
+    leaves.push(value);
+    parts.push("T", value.dtype, value.shape.join(","));
+  } else if (Array.isArray(value)) {
+    parts.push("[");
+    for (const v of value) flattenTensors(v, leaves, parts, who);
+    parts.push("]");
+  } else if (value === null || value === undefined || typeof value === "number" || typeof value === "boolean") {
+    parts.push(String(value));
+  } else if (typeof value === "string") {
+    parts.push(JSON.stringify(value));
+  } else if (typeof value === "object" && isPlainObject(value)) {
+    parts.push("{");
+    for (const k in value) {
+      parts.push(k);
+      flattenTensors((value as Record<string, unknown>)[k], leaves, parts, who);
+    }
+    parts.push("}");
+  } else throw notATree(who, "", value);
+};
+
+/** The tensor leaves with their dotted paths and argument positions (for naming a program's inputs). */
+const flatten = (value: unknown, path: string, argument: number, leaves: Leaf[], who: string): void => {
+  if (value instanceof Tensor) leaves.push({ tensor: value, path, argument });
+  else if (Array.isArray(value)) value.forEach((v, i) => flatten(v, `${path}[${i}]`, argument, leaves, who));
+  else if (value !== null && typeof value === "object") {
+    if (!isPlainObject(value)) throw notATree(who, path, value);
+    for (const [k, v] of Object.entries(value)) flatten(v, path ? `${path}.${k}` : k, argument, leaves, who);
+  } else if (typeof value === "function" || typeof value === "symbol" || typeof value === "bigint") throw notATree(who, path, value);
+};
+
+/**
+ * Whether `value` has the structure of `template` (the arguments a program was traced for): the same
+ * keys and list lengths, equal numbers, strings and booleans, tensors of the same dtype and shape.
+ * Collects value's tensors in flatten's order. (The quick way to find the last call's program again.)
+ */
+const sameStructure = (template: unknown, value: unknown, tensors: Tensor[]): boolean => {
+  if (template instanceof Tensor) {
+    if (!(value instanceof Tensor) || value.dtype !== template.dtype) return false;
+    const a = value.shape, b = template.shape;
+    if (a !== b) {
+      if (a.length !== b.length) return false;
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    }
+    tensors.push(value);
+    return true;
+  }
+  if (Array.isArray(template)) {
+    if (!Array.isArray(value) || value.length !== template.length) return false;
+    for (let i = 0; i < template.length; i++) if (!sameStructure(template[i], value[i], tensors)) return false;
+    return true;
+  }
+  if (template !== null && typeof template === "object") {
+    if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof Tensor || !isPlainObject(value)) return false;
+    let n = 0;
+    for (const k in template) {
+      if (!(k in value) || !sameStructure((template as Record<string, unknown>)[k], (value as Record<string, unknown>)[k], tensors)) return false;
+      n++;
+    }
+    for (const k in value) if (--n < 0 || !(k in template)) return false;
+    return n === 0;
+  }
+  return template === value;
 };
 
 /** The tree with its tensor leaves replaced, in flatten's order. */
@@ -166,6 +223,9 @@ export interface JitOptions {
 }
 
 interface Compiled {
+  /** The arguments it was traced for (their structure is its key). */
+  readonly args: readonly unknown[];
+  readonly backend: string;
   readonly traced: Program;
   readonly executable: Executable;
   readonly result: unknown; // the result tree as traced (its tensor leaves are replaced at each call)
@@ -200,14 +260,21 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
   };
   const cache = new Map<string, Compiled>();
 
-  const structure = (args: A): { leaves: Leaf[]; key: string } => {
-    const leaves: Leaf[] = [];
-    const key = args.map((a, i) => flatten(a, String(i), i, leaves, name)).join("|");
-    return { leaves, key: `${currentBackend().name}|${key}` };
+  /** The arguments' tensor leaves, and the key of the program traced for them. */
+  const structure = (args: A): { tensors: Tensor[]; key: string } => {
+    const tensors: Tensor[] = [];
+    const parts: string[] = [currentBackend().name];
+    for (const a of args) {
+      parts.push("|");
+      flattenTensors(a, tensors, parts, name);
+    }
+    return { tensors, key: parts.join("\u0001") };
   };
 
-  const build = (args: A, leaves: readonly Leaf[]): Compiled => {
+  const build = (args: A): Compiled => {
     checkDonateNames(args);
+    const leaves: Leaf[] = [];
+    args.forEach((a, i) => flatten(a, String(i), i, leaves, name));
     const tracer = new Tracer(name);
     const names = parameterNames(f as never);
     const label = (leaf: Leaf) => {
@@ -222,6 +289,7 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
     const tracedArgs = args.map((a) => rebuild(a, () => new Tensor(inputs[i]!, leaves[i++]!.tensor.shape))) as A;
     const result = withInterpreter(tracer, () => f(...tracedArgs));
     const outLeaves: Leaf[] = [];
+    flattenTensors(result, [], [], `${name} result`); // throws for what is not a tree
     flatten(result, "", 0, outLeaves, `${name} result`);
     const outputs = outLeaves.map(({ tensor }) => tracer.idOf(handleOf(tensor), name));
     const traced: Program = {
@@ -235,21 +303,48 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
       outputNames: outLeaves.map((l) => l.path),
     };
     const executable = compile(traced, currentBackend(), leaves.map(isDonated));
-    return { traced, executable, result, shapes: outLeaves.map((l) => l.tensor.shape) };
+    return { args, backend: currentBackend().name, traced, executable, result, shapes: outLeaves.map((l) => l.tensor.shape) };
   };
 
-  const compiled = (args: A, leaves: readonly Leaf[], key: string): Compiled => {
+  const compiled = (args: A, key: string): Compiled => {
     let entry = cache.get(key);
-    if (entry === undefined) cache.set(key, (entry = build(args, leaves)));
+    if (entry === undefined) cache.set(key, (entry = build(args)));
     return entry;
   };
 
+  let last: Compiled | null = null;
+  /** The last call's program if these arguments match it, with their tensors (else null). */
+  const again = (args: A): { entry: Compiled; tensors: Tensor[] } | null => {
+    if (last === null || last.backend !== currentBackend().name || last.args.length !== args.length) return null;
+    const tensors: Tensor[] = [];
+    for (let i = 0; i < args.length; i++) if (!sameStructure(last.args[i], args[i], tensors)) return null;
+    return { entry: last, tensors };
+  };
+  /** The storages behind the tensors, or null if one is tracked or traced (then f runs as it is). */
+  const storagesOf = (tensors: readonly Tensor[]): Storage[] | null => {
+    const storages: Storage[] = new Array(tensors.length);
+    for (let i = 0; i < tensors.length; i++) {
+      const t = tensors[i]!;
+      const h = handleOf(t);
+      if (t.node !== null || !(h instanceof Storage)) return null;
+      storages[i] = h;
+    }
+    return storages;
+  };
+
   const jitted = (...args: A): R => {
-    const { leaves, key } = structure(args);
-    // Being differentiated or traced: run the function itself, so its ops are recorded.
-    if (leaves.some(({ tensor }) => tensor.node !== null || !(handleOf(tensor) instanceof Storage))) return f(...args);
-    const entry = compiled(args, leaves, key);
-    const outs = entry.executable.call(leaves.map(({ tensor }) => handleOf(tensor) as Storage));
+    let found = again(args);
+    let storages = found === null ? null : storagesOf(found.tensors);
+    if (found === null) {
+      const { tensors, key } = structure(args);
+      storages = storagesOf(tensors);
+      // Being differentiated or traced: run the function itself, so its ops are recorded.
+      if (storages === null) return f(...args);
+      found = { entry: (last = compiled(args, key)), tensors };
+    }
+    if (storages === null) return f(...args);
+    const { entry } = found;
+    const outs = entry.executable.call(storages);
     let i = 0;
     return rebuild(entry.result, () => {
       const t = new Tensor(outs[i]!, entry.shapes[i]!);
@@ -258,8 +353,7 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
     }) as R;
   };
   const lower = (...args: A) => {
-    const { leaves, key } = structure(args);
-    const entry = compiled(args, leaves, key);
+    const entry = compiled(args, structure(args).key);
     return { traced: entry.traced, compiled: entry.executable.program, bytes: entry.executable.bytes, executable: entry.executable };
   };
   return Object.defineProperties(jitted, {

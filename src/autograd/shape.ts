@@ -20,13 +20,20 @@ export const sameShape = (a: Shape, b: Shape): boolean =>
 
 export { stridesOf } from "../backend/reference/movement.ts";
 
+/** Shapes checkShape has made: frozen arrays of valid dimensions, taken as they are. */
+const checked = new WeakSet<Shape>();
+
+/** `shape` validated (non-negative integer dimensions, else a ShapeError naming `op`) as a frozen array. */
 export const checkShape = (op: string, shape: Shape): Shape => {
+  if (checked.has(shape)) return shape;
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new ShapeError(`${op}: invalid shape ${shapeStr(shape)}: every dimension must be a non-negative integer`);
     }
   }
-  return Object.freeze([...shape]);
+  const frozen = Object.freeze([...shape]);
+  checked.add(frozen);
+  return frozen;
 };
 
 /**

@@ -276,53 +276,69 @@ export const compile = (program: Program, backend: Backend, donated: readonly bo
   const inputPositions = new Map<number, number>();
   p.inputs.forEach((v, k) => inputPositions.set(v, k));
 
-  const call = (args: readonly Storage[]): Storage[] => {
+  // What the call does with each argument and makes of each output, worked out once.
+  const slotAt = p.inputs.map((_, k) => slots.get(k) ?? null);
+  const anyDonated = donated.some((d) => d);
+  const deletions = p.inputNames.map((n) => `was donated to ${p.name} as ${n}`);
+  type Make = { kind: "slot"; slot: Slot } | { kind: "argument"; k: number } | { kind: "constant"; s: Storage } | { kind: "copy"; v: number } | { kind: "same"; j: number };
+  const makes: Make[] = p.outputs.map((v, j): Make => {
+    const first = p.outputs.indexOf(v);
+    const k = inputPositions.get(v);
+    if (first < j) return { kind: "same", j: first };
+    if (pairs.has(j)) return { kind: "slot", slot: slots.get(pairs.get(j)!)! };
+    if (k !== undefined && !donated[k]) return { kind: "argument", k };
+    if (p.constants.has(v)) return { kind: "constant", s: p.constants.get(v)! };
+    return { kind: "copy", v };
+  });
+  const origins = p.outputs.map((_, j) => `${p.name} (${p.outputNames[j] ?? `output ${j}`})`);
+
+  const checkArguments = (args: readonly Storage[]): void => {
     if (args.length !== p.inputs.length) throw new Error(`${p.name}: expected ${p.inputs.length} arguments, got ${args.length}`);
-    const donatedArgs = new Set<Storage>();
-    args.forEach((s, k) => {
-      s.check(`${p.name} (${p.inputNames[k]})`);
-      if (!donated[k]) return;
-      if (donatedArgs.has(s)) throw new Error(`${p.name}: the same tensor is donated twice (${p.inputNames[k]} and an earlier argument)`);
-      donatedArgs.add(s);
-    });
-    args.forEach((s, k) => {
-      if (donated[k] || !donatedArgs.has(s)) return;
-      throw new Error(`${p.name}: ${p.inputNames[k]} is also passed as a donated argument, which the call deletes`);
-    });
+    for (let k = 0; k < args.length; k++) if (args[k]!.deleted !== null) args[k]!.check(`${p.name} (${p.inputNames[k]})`);
+    if (!anyDonated) return;
+    // A donated tensor is deleted by the call: it cannot come twice, nor also undonated.
+    for (let k = 0; k < args.length; k++) {
+      if (!donated[k]) continue;
+      for (let j = 0; j < args.length; j++) {
+        if (j === k || args[j] !== args[k]) continue;
+        if (donated[j]) throw new Error(`${p.name}: the same tensor is donated twice (${p.inputNames[Math.min(j, k)]} and ${p.inputNames[Math.max(j, k)]})`);
+        throw new Error(`${p.name}: ${p.inputNames[j]} is also passed as a donated argument, which the call deletes`);
+      }
+    }
+  };
+
+  const call = (args: readonly Storage[]): Storage[] => {
+    checkArguments(args);
     ready();
-    args.forEach((s, k) => {
-      const slot = slots.get(k);
-      if (slot !== undefined) {
-        if (slot.owner === s) return; // the last call's output, where it was left
+    for (let k = 0; k < args.length; k++) {
+      const s = args[k]!;
+      const slot = slotAt[k]!;
+      if (slot !== null) {
+        if (slot.owner === s) continue; // the last call's output, where it was left
         slot.owner?.leaveSlot();
         s.copyInto(slotView(slot));
-        return;
+        continue;
       }
-      if (holding[k] === s) return;
+      if (holding[k] === s) continue;
       s.copyInto(viewAt(p.inputs[k]!));
       holding[k] = donated[k] ? null : s;
-    });
+    }
     for (const run of runs) run();
     // Donated arguments are gone now (their slots hold the new values); then the outputs.
-    args.forEach((s, k) => {
-      if (donated[k] && s.deleted === null) s.delete(`was donated to ${p.name} as ${p.inputNames[k]}`);
-    });
-    const results = new Map<number, Storage>();
-    const outputs = p.outputs.map((v, j) => {
-      const known = results.get(v);
-      if (known !== undefined) return known;
-      let s: Storage;
-      const origin = `${p.name} (${p.outputNames[j] ?? `output ${j}`})`;
-      const k = inputPositions.get(v);
-      if (pairs.has(j)) s = Storage.inSlot(slots.get(pairs.get(j)!)!, origin);
-      else if (k !== undefined && !donated[k]) s = args[k]!;
-      else if (p.constants.has(v)) s = p.constants.get(v)!;
-      else s = Storage.own(viewAt(v).slice(), p.values[v]!.dtype, origin);
-      results.set(v, s);
-      return s;
-    });
+    if (anyDonated) for (let k = 0; k < args.length; k++) if (donated[k] && args[k]!.deleted === null) args[k]!.delete(deletions[k]!);
+    const outputs: Storage[] = new Array(makes.length);
+    for (let j = 0; j < makes.length; j++) {
+      const m = makes[j]!;
+      outputs[j] =
+        m.kind === "slot" ? Storage.inSlot(m.slot, origins[j]!)
+          : m.kind === "argument" ? args[m.k]!
+            : m.kind === "constant" ? m.s
+              : m.kind === "same" ? outputs[m.j]!
+                : Storage.own(viewAt(m.v).slice(), p.values[m.v]!.dtype, origins[j]!);
+    }
     return outputs;
   };
+
 
   let total = arenaBytes;
   for (const slot of slots.values()) total += align(bytesOf(slot.dtype) * slot.size);

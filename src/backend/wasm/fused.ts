@@ -26,6 +26,18 @@ export const unitFloats = defineKernel({
   },
 });
 
+/** linear (act(x.W + b)) of the pixels' scaled values x = pixels / 255, read as bytes. */
+export const linearFromBytes = defineKernel<{ readonly m: number; readonly k: number; readonly n: number; readonly relu: boolean }>({
+  name: "linearFromBytes",
+  outputs: (_inputs, { m, n }) => [{ dtype: "float32", size: m * n }],
+  run: ([bytes, w, bias], [out], { m, k, n, relu }) => {
+    const x = Float32Array.from(bytes!, (v) => v / 255);
+    matmulInto(x, 0, w!, 0, out!, 0, { batch: 1, m, k, n, transA: false, transB: false, batchA: true, batchB: true });
+    addBiasInPlace(out!, bias!, relu);
+  },
+  show: ({ m, k, n, relu }) => `${m}x${k}x${n}${relu ? " relu" : ""}`,
+});
+
 interface Lists {
   readonly m: number;
   readonly k: number;

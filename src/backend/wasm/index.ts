@@ -33,6 +33,7 @@ export interface KernelExports {
   matmulTNLists(lists: number, counts: number, b: number, c: number, m: number, n: number): void;
   matmulTNListsSgd(lists: number, counts: number, b: number, rows: number, p: number, out: number, m: number, n: number, lr: number, decay: number): void;
   matmulTNSgd(a: number, b: number, rows: number, list: number, p: number, out: number, m: number, k: number, n: number, lr: number, decay: number): void;
+  linearFromBytes(a: number, b: number, bias: number, c: number, list: number, m: number, k: number, n: number, relu: number): void;
 }
 
 /** The bytes of a base64 string (atob exists in Node >= 16, browsers and workers). */
@@ -131,6 +132,11 @@ const fastKernels = (wasm: KernelExports): Map<Kernel<never>, Fast<never>> => {
     applies: () => true,
     scratch: (p) => align(8 * p.n) + listScratch(p.k),
     call: ([a, g, p], [out], s, { m, k: kk, n, decay }, scalar) => wasm.matmulTNSgd(a!, g!, s, s + align(8 * n), p!, out!, m, kk, n, checkedRate("sgdUpdate", scalar(3)), decay),
+  });
+  add(fused.linearFromBytes, {
+    applies: () => true,
+    scratch: (p) => listScratch(p.k),
+    call: ([x, w, b], [out], s, { m, k: kk, n, relu }) => wasm.linearFromBytes(x!, w!, b!, out!, s, m, kk, n, relu ? 1 : 0),
   });
   add(fused.maskColumnSums, {
     applies: () => true,

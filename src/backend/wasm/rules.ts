@@ -7,6 +7,7 @@
 //   matmul(A^T . G) -> sgdUpdate(P, ., lr)       matmulTNSgd: the weight gradient is never stored
 //   unitFloats(pixels) -> linear, A^T . G        lists of the pixels' nonzeros, made once from the
 //                                                bytes for the layer's forward and weight gradient
+//   unitFloats(pixels) -> linear only            linearFromBytes: the product reads the bytes
 //   maskPositive(g, y) -> column sums            maskColumnSums: one pass for the relu and the bias
 
 import * as k from "../kernels.ts";
@@ -151,7 +152,16 @@ const listsFromPixels: Rule = (p) => {
     // (inference) is better off with the plain product.
     const ns = new Set(readers.map(({ instr: r }) => params<{ n: number }>(p.instrs[r]!).n));
     const training = readers.some(({ instr: r }) => p.instrs[r]!.kernel !== k.linear);
-    if (!ok || ns.size !== 1 || !training || fused.listBytes(rows, cols) > MAX_LIST_BYTES) continue;
+    if (ok && !training) {
+      // Only forward products (inference): each reads the bytes itself, two rows at a time.
+      const replaced = new Map<number, Instr | null>([[i, null]]);
+      for (const { instr: r } of readers) {
+        const reader = p.instrs[r]!;
+        replaced.set(r, { ...reader, kernel: fused.linearFromBytes, inputs: [instr.inputs[0]!, ...reader.inputs.slice(1)] });
+      }
+      return edit(p, replaced);
+    }
+    if (!ok || ns.size !== 1 || fused.listBytes(rows, cols) > MAX_LIST_BYTES) continue;
     const values = [...p.values];
     const lists = addValue(values, "uint8", fused.listBytes(rows, cols));
     const replaced = new Map<number, Instr | null>([[i, { kernel: fused.columnListsFromBytes, params: { m: rows, k: cols, n: [...ns][0]! }, inputs: instr.inputs, outputs: [lists], op: instr.op }]]);

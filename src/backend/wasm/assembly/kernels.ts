@@ -453,11 +453,14 @@ export function maskColumnSums(g: usize, y: usize, out: usize, sums: usize, m: i
 
 // ---- kernels that compiled programs fuse ------------------------------------------------------------
 
-/** The entry of one row for the pair of bytes at src (values x / 255); the cursor moves on past a nonzero pair. */
+/**
+ * The entry for the pair of bytes at src and src + next (values x / 255, as unitFloats computes them)
+ * and the row of B at `row`; the cursor moves on past a nonzero pair.
+ */
 @inline
-function listBytePair(src: usize, row: usize, entry: usize): usize {
+function listBytePair(src: usize, next: usize, row: usize, entry: usize): usize {
   const b0 = load<u8>(src);
-  const b1 = load<u8>(src, 1);
+  const b1 = load<u8>(src + next);
   store<u32>(entry, <u32>row);
   store<f32>(entry, <f32>b0 / 255, 4);
   store<f32>(entry, <f32>b1 / 255, 8);
@@ -485,13 +488,13 @@ export function columnListsFromBytes(a: usize, lists: usize, counts: usize, m: i
         continue;
       }
       for (let r: i32 = 0; r < 4; r++) {
-        entry = listBytePair(src, row, entry);
+        entry = listBytePair(src, 1, row, entry);
         src += stride;
         row += rowBytes;
       }
     }
     for (; p < m; p++) {
-      entry = listBytePair(src, row, entry);
+      entry = listBytePair(src, 1, row, entry);
       src += stride;
       row += rowBytes;
     }
@@ -537,4 +540,73 @@ export function matmulTNSgd(a: usize, b: usize, rows: usize, list: usize, p: usi
     sumRows(list, nnz, 0, rows, rows + rowBytes, n);
     sgdStep(p + at, rows, out + at, n << 1, lr, decay);
   }
+}
+
+/** Bytes i..i+3 of v (i = 0, 4, 8, 12: `part`) as floats x / 255, the bits unitFloats gives. */
+@inline
+function quarterFloats(v: v128, part: i32): v128 {
+  const d = f32x4.splat(255);
+  const half = part < 8 ? i16x8.extend_low_i8x16_u(v) : i16x8.extend_high_i8x16_u(v);
+  const words = (part & 4) == 0 ? i32x4.extend_low_i16x8_u(half) : i32x4.extend_high_i16x8_u(half);
+  return f32x4.div(f32x4.convert_i32x4_u(words), d);
+}
+
+/**
+ * listNonzeros for two rows of bytes (at src and src + next, values x / 255): sixteen p at a time,
+ * sixteen zero pairs (an MNIST image's border) costing one compare, the rest listed four at a time in
+ * registers (listFour). Returns how many.
+ */
+function listByteRows(src: usize, next: usize, count: i32, bBase: usize, rowBytes: usize, list: usize): i32 {
+  let entry = list;
+  let p: i32 = 0;
+  for (; p + 16 <= count; p += 16) {
+    const at = src + <usize>p;
+    const r0 = v128.load(at);
+    const r1 = v128.load(at + next);
+    if (!v128.any_true(v128.or(r0, r1))) continue;
+    const row = bBase + <usize>p * rowBytes;
+    for (let part: i32 = 0; part < 16; part += 4) {
+      const x0 = quarterFloats(r0, part);
+      const x1 = quarterFloats(r1, part);
+      if (v128.any_true(v128.or(x0, x1))) entry = listFour(x0, x1, row + <usize>part * rowBytes, rowBytes, entry);
+    }
+  }
+  for (; p < count; p++) entry = listBytePair(src + <usize>p, next, bBase + <usize>p * rowBytes, entry);
+  return <i32>((entry - list) >> 4);
+}
+
+/** listRow for one row of bytes (values x / 255), sixteen zero bytes costing one compare. Returns how many. */
+function listByteRow(src: usize, count: i32, bBase: usize, rowBytes: usize, list: usize): i32 {
+  let entry = list;
+  let p: i32 = 0;
+  for (; p < count; p++) {
+    if ((p & 15) == 0 && p + 16 <= count && !v128.any_true(v128.load(src + <usize>p))) {
+      p += 15;
+      continue;
+    }
+    const b = load<u8>(src + <usize>p);
+    store<u32>(entry, <u32>(bBase + <usize>p * rowBytes));
+    store<f32>(entry, <f32>b / 255, 4);
+    entry += <usize>(b != 0) << 3;
+  }
+  return <i32>((entry - list) >> 3);
+}
+
+/**
+ * linear (relu?(x . W + bias)) with x given as bytes A [m, k] scaled to x / 255 as it is read: the
+ * product of matmulNN, two rows at a time, without making the scaled input. Same bits as unitFloats
+ * then the linear kernel. `list` is scratch for k entries of 16 bytes.
+ */
+export function linearFromBytes(a: usize, b: usize, bias: usize, c: usize, list: usize, m: i32, k: i32, n: i32, relu: i32): void {
+  const rowBytes = <usize>n << 2;
+  for (let i: i32 = 0; i < m; i += 2) {
+    const src = a + <usize>i * <usize>k;
+    const c0 = c + <usize>i * rowBytes;
+    if (i + 1 === m) {
+      sumRow(list, listByteRow(src, k, b, rowBytes, list), c0, n);
+      break;
+    }
+    sumRows(list, listByteRows(src, <usize>k, k, b, rowBytes, list), 0, c0, c0 + rowBytes, n);
+  }
+  addBias(c, bias, m, n, relu);
 }
