@@ -45,6 +45,8 @@ let server: ViteDevServer | null = null;
 let browser: Browser | null = null;
 let page: Page;
 const pageErrors: string[] = [];
+/** Requests the page made that failed or were answered with an error status (a 404 shows in the console). */
+const badResponses: string[] = [];
 
 /** The current value of a data attribute. */
 const data = async (selector: string, name: string): Promise<string> => (await page.locator(selector).getAttribute(`data-${name}`, { timeout: 5_000 })) ?? "";
@@ -73,6 +75,10 @@ beforeAll(async () => {
   page = await browser!.newPage({ viewport: { width: 1320, height: 1000 }, deviceScaleFactor: process.env.PLAYGROUND_SCREENSHOT ? 2 : 1 });
   page.setDefaultTimeout(15_000);
   page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("response", (r) => {
+    if (r.status() >= 400) badResponses.push(`${r.status()} ${r.url()}`);
+  });
+  page.on("requestfailed", (r) => badResponses.push(`failed ${r.url()}`));
   await page.goto(url, { waitUntil: "load", timeout: 20_000 });
   await page.locator("#bars li").first().waitFor({ state: "attached" });
 }, 60_000);
@@ -130,6 +136,8 @@ describe("the playground, in Chromium", () => {
     expect(best).toBe(1);
     expect(await data("#prediction", "digit")).toBe("1");
     expect(await page.locator("#verdict-digit").textContent()).toBe("1");
+    // The probability, said as one: no "sure".
+    expect(await page.locator("#verdict-text").textContent()).toMatch(/^probability (\d+\.\d|>99\.9)% · m\.safetensors/);
     // The 28x28 the network saw came from preprocess(), which says what each step did.
     const steps = await page.locator("#steps li").allTextContents();
     expect(steps[0]).toMatch(/^grey levels: 280x280 RGBA/);
@@ -137,7 +145,43 @@ describe("the playground, in Chromium", () => {
     expect(await page.locator("#weights-caption").textContent()).toMatch(/This drawing lights up \d+ of them/);
   });
 
+  it("says when a drawing does not look like a digit (a dot, blown up to a blob), and not for the 1", async () => {
+    expect(await page.locator("#doubts").isHidden()).toBe(true);
+    await page.click("#clear");
+    const box = (await page.locator("#pad").boundingBox())!;
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await expect.poll(() => page.locator("#doubts").textContent()).toMatch(/^This does not look much like a digit: more ink than a digit: \d+ \(MNIST digits have 28 to 228\)/);
+    expect(await page.locator("#doubts").isVisible()).toBe(true);
+    // Draw the 1 again for the tests that follow.
+    await page.click("#clear");
+    await page.mouse.move(box.x + 0.47 * box.width, box.y + 0.15 * box.height);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 0.52 * box.width, box.y + 0.5 * box.height, { steps: 12 });
+    await page.mouse.move(box.x + 0.55 * box.width, box.y + 0.86 * box.height, { steps: 12 });
+    await page.mouse.up();
+    await expect.poll(() => data("#prediction", "digit")).toBe("1");
+    expect(await page.locator("#doubts").isHidden()).toBe(true);
+  });
+
+  it("names the first-layer unit under the pointer", async () => {
+    const box = (await page.locator("#weights").boundingBox())!;
+    await page.mouse.move(box.x + 5, box.y + 5); // the first tile
+    await expect.poll(() => page.locator("#weights-caption").textContent()).toMatch(/Unit #0: activation \d+\.\d\d\.$/);
+    await page.mouse.move(box.x - 20, box.y - 20);
+    await expect.poll(() => page.locator("#weights-caption").textContent()).not.toContain("Unit #");
+  });
+
+  it("keeps the other cards their size when the preprocessing steps open", async () => {
+    const heights = async () => Promise.all([".draw", ".predict", ".model"].map(async (c) => (await page.locator(c).boundingBox())!.height));
+    const before = await heights();
+    await page.click("#steps-box summary");
+    expect(await page.locator("#steps-box").getAttribute("open")).not.toBeNull();
+    expect(await heights()).toEqual(before);
+    await page.click("#steps-box summary");
+  });
+
   it("trains in a Web Worker: the loss goes down and the page stays responsive", async () => {
+    await page.selectOption("#budget", ""); // no limit: this test pauses by hand
     await page.click("#start");
     await expect.poll(() => data("#train-status", "running")).toBe("true");
     const started = Date.now();
@@ -161,6 +205,23 @@ describe("the playground, in Chromium", () => {
     expect(await data("#train-status", "step")).toBe(step);
     // Starting switched the page to the model it is training.
     expect(await data("#prediction", "model")).toBe("the model trained in this page");
+  });
+
+  it("stops by itself after the epochs set, says so, and continues for as many more", async () => {
+    await page.selectOption("#budget", "1");
+    await page.click("#reset");
+    await expect.poll(() => data("#train-status", "step")).toBe("0");
+    await page.click("#start");
+    // 9,000 training images in batches of 64: 141 steps an epoch.
+    await expect.poll(() => data("#train-status", "stopped"), { timeout: 60_000, interval: 250 }).toMatch(/^stopped after 1 epoch \(141 steps\), as set$/);
+    expect(await data("#train-status", "running")).toBe("false");
+    expect(await data("#train-status", "step")).toBe("141");
+    expect(await page.locator("#start").textContent()).toBe("Continue");
+    expect(await page.locator("#train-status").textContent()).toContain("stopped after 1 epoch");
+    await page.click("#start");
+    await expect.poll(() => data("#train-status", "step"), { timeout: 60_000, interval: 250 }).toBe("282");
+    await expect.poll(() => data("#train-status", "stopped")).toMatch(/^stopped after 1 epoch/);
+    expect(await data("#train-status", "running")).toBe("false");
     if (process.env.PLAYGROUND_SCREENSHOT) await page.screenshot({ path: process.env.PLAYGROUND_SCREENSHOT, fullPage: true });
   });
 
@@ -181,6 +242,10 @@ describe("the playground, in Chromium", () => {
     await page.dispatchEvent("#lr", "change");
     await expect.poll(() => page.locator("#train-error").isHidden()).toBe(true);
     await expect.poll(() => data("#train-status", "step")).toBe("0");
+  });
+
+  it("asked the server for nothing it did not have (no 404 in the console)", () => {
+    expect(badResponses).toEqual([]);
   });
 
   it("raised no errors in the page", () => {

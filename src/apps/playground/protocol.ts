@@ -50,9 +50,18 @@ export interface PlainTensor {
 /** An MLP's parameters as they cross: { dense1: { weight, bias }, ... }. */
 export type PlainParams = Readonly<Record<string, { readonly weight: PlainTensor; readonly bias: PlainTensor }>>;
 
+/**
+ * When a run stops by itself: after `epochs` more epochs (null: no limit), or early, when the
+ * validation accuracy has not improved for `patience` steps (null: never). Counted from each start.
+ */
+export interface StopRule {
+  readonly epochs: number | null;
+  readonly patience: number | null;
+}
+
 export type ToWorker =
   /** Begin (or continue) training; the data is fetched from `dataUrl` (a folder URL ending in /) the first time. */
-  | { readonly type: "start"; readonly config: TrainConfig; readonly dataUrl: string }
+  | { readonly type: "start"; readonly config: TrainConfig; readonly dataUrl: string; readonly stop: StopRule }
   | { readonly type: "pause" }
   /** Stop and start over: new initial weights from the config's seed. */
   | { readonly type: "reset"; readonly config: TrainConfig };
@@ -67,9 +76,12 @@ export interface StepRecord {
 
 export type FromWorker =
   | { readonly type: "status"; readonly text: string }
-  | { readonly type: "data"; readonly trainCount: number; readonly testCount: number }
+  | { readonly type: "data"; readonly trainCount: number; readonly validationCount: number; readonly testCount: number }
   | { readonly type: "steps"; readonly records: readonly StepRecord[]; readonly imagesPerSecond: number }
-  | { readonly type: "eval"; readonly step: number; readonly testAccuracy: number }
+  /** Accuracy on the held-out validation images (what early stopping watches) and on the test subset. */
+  | { readonly type: "eval"; readonly step: number; readonly validationAccuracy: number; readonly testAccuracy: number }
+  /** The run stopped by itself; `reason` says why, for the page to show. */
+  | { readonly type: "stopped"; readonly step: number; readonly reason: string }
   | { readonly type: "params"; readonly step: number; readonly sizes: readonly number[]; readonly params: PlainParams }
   | { readonly type: "running"; readonly running: boolean }
   | { readonly type: "error"; readonly message: string };

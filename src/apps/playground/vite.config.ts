@@ -24,7 +24,7 @@ export default defineConfig({
     port: 5173,
     // Only the page and the engine's source it imports; not the rest of the repository (models/, data/,
     // .git, package files), which Vite's /@fs/ would otherwise serve to anyone who can reach --host.
-    fs: { strict: true, allow: [here, ...["autograd", "backend", "data", "nn"].map((dir) => resolve(repoRoot, "src", dir))] },
+    fs: { strict: true, allow: [here, ...["autograd", "backend", "data", "nn", "viz"].map((dir) => resolve(repoRoot, "src", dir))] },
   },
   preview: { host: "localhost", port: 4173 },
   build: {

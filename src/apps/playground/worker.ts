@@ -3,15 +3,17 @@
 //
 // The loop runs in slices of about 40 ms and then yields to the event loop, so "pause" and "reset"
 // are handled between slices. After each slice it reports the steps taken; about four times a second
-// it sends the parameters (for the weights grid and the predictions) and about once a second the
-// accuracy on the held-out test subset.
+// it sends the parameters (for the weights grid and the predictions). At steps 10, 20, 40, 80 and
+// then every 100 steps it measures the accuracy on the validation images (the last 1,000 of the
+// training subset, never trained on) and the test subset. A run stops by itself after its budget of
+// epochs, or early when the validation accuracy stops improving (StopRule in protocol.ts).
 
 import type { Tensor } from "../../autograd/index.ts";
 import { allExamples, batches, type Batch } from "../../data/batches.ts";
 import { DataError, parseIdxBytes, type IdxArray } from "../../data/idx-parse.ts";
 import { toExamples, type Examples } from "../../data/examples.ts";
 import { accuracy, type Params } from "../../nn/index.ts";
-import type { FromWorker, PlainParams, StepRecord, ToWorker } from "./protocol.ts";
+import type { FromWorker, PlainParams, StepRecord, StopRule, ToWorker } from "./protocol.ts";
 import { finiteParams, newRun, type Run, trainStep } from "./run.ts";
 
 const scope = self as unknown as {
@@ -22,7 +24,12 @@ const post = (message: FromWorker, transfer: Transferable[] = []): void => scope
 
 const SLICE_MS = 40;
 const PARAMS_EVERY_MS = 250;
-const EVAL_EVERY_MS = 1000;
+const EVAL_EVERY_STEPS = 100;
+/** Training images held out for validation (early stopping watches their accuracy). */
+const VALIDATION_COUNT = 1000;
+
+/** Whether to measure accuracy after `step` steps: early where the curve is steep, then every 100 steps. */
+const evaluateAt = (step: number): boolean => step > 0 && (step % EVAL_EVERY_STEPS === 0 || (step < EVAL_EVERY_STEPS && (step & (step - 1)) === 0 && step >= 8));
 
 // ---- data -----------------------------------------------------------------------------------
 
@@ -49,6 +56,7 @@ const examplesOf = (images: IdxArray, labels: IdxArray, imagesName: string, labe
 
 interface Data {
   readonly train: Examples;
+  readonly validation: Batch;
   readonly test: Batch;
 }
 
@@ -63,10 +71,15 @@ const loadData = (dataUrl: string): Promise<Data> => {
       fetchIdx(dataUrl, FILES.testImages, "pixels", 3),
       fetchIdx(dataUrl, FILES.testLabels, "labels", 1),
     ]);
-    const train = examplesOf(trainImages, trainLabels, FILES.trainImages, FILES.trainLabels);
+    const all = examplesOf(trainImages, trainLabels, FILES.trainImages, FILES.trainLabels);
     const test = examplesOf(testImages, testLabels, FILES.testImages, FILES.testLabels);
-    post({ type: "data", trainCount: train.count, testCount: test.count });
-    return { train, test: allExamples(test) };
+    const held = Math.min(VALIDATION_COUNT, Math.floor(all.count / 5));
+    const cut = all.count - held;
+    const pixels = all.rows * all.cols;
+    const part = (from: number, to: number): Examples => ({ ...all, count: to - from, images: all.images.subarray(from * pixels, to * pixels), labels: all.labels.subarray(from, to) });
+    const train = part(0, cut);
+    post({ type: "data", trainCount: train.count, validationCount: held, testCount: test.count });
+    return { train, validation: allExamples(part(cut, all.count)), test: allExamples(test) };
   })();
   data.catch(() => {
     data = null; // let a later start try again
@@ -95,16 +108,18 @@ const sendParams = (run: Run): void => {
   post({ type: "params", step: run.step, sizes: run.sizes, params }, transfer);
 };
 
-const evaluate = (run: Run, test: Batch): void => {
-  post({ type: "eval", step: run.step, testAccuracy: accuracy(run.classify(run.params, test.pixels), test.labels) });
+/** Accuracy on the validation and test images; returns the validation accuracy. */
+const evaluate = (run: Run, data: Data): number => {
+  const validationAccuracy = accuracy(run.classify(run.params, data.validation.pixels), data.validation.labels);
+  post({ type: "eval", step: run.step, validationAccuracy, testAccuracy: accuracy(run.classify(run.params, data.test.pixels), data.test.labels) });
+  return validationAccuracy;
 };
 
 let run: Run | null = null;
 let running = false;
 let generation = 0; // bumped by pause and reset: a slice scheduled before belongs to an older loop
 
-
-const train = async (dataUrl: string): Promise<void> => {
+const train = async (dataUrl: string, rule: StopRule): Promise<void> => {
   const mine = ++generation;
   running = true;
   post({ type: "running", running: true });
@@ -119,24 +134,26 @@ const train = async (dataUrl: string): Promise<void> => {
   }
   if (mine !== generation || run === null) return;
   const current = run;
+  const stepsPerEpoch = Math.ceil(loaded.train.count / current.config.batchSize);
+  // The budget and the patience count from this start: Continue gives another budget.
+  const lastStep = rule.epochs === null ? Infinity : current.step + rule.epochs * stepsPerEpoch;
+  let best = { accuracy: -1, step: current.step };
   let lastParams = performance.now();
-  let lastEval = current.step === 0 ? -Infinity : performance.now();
-  let lastEvalStep = current.step === 0 ? -Infinity : current.step;
   let recent = { images: 0, ms: 0 };
   post({ type: "status", text: `training on ${loaded.train.count.toLocaleString("en-US")} images` });
+
+  const stopWith = (reason: string): void => {
+    pause();
+    post({ type: "stopped", step: current.step, reason });
+  };
 
   const slice = (): void => {
     if (mine !== generation) return;
     const t0 = performance.now();
-    // Every second, and early on at steps 10, 20, 40, 80, ... too, where the curve is steepest.
-    if (t0 - lastEval >= EVAL_EVERY_MS || (current.step >= 10 && current.step >= 2 * lastEvalStep)) {
-      evaluate(current, loaded.test);
-      lastEval = performance.now();
-      lastEvalStep = current.step;
-    }
     const records: StepRecord[] = [];
     let images = 0;
-    while (performance.now() - t0 < SLICE_MS) {
+    let evaluated = false;
+    while (performance.now() - t0 < SLICE_MS && current.step < lastStep && !evaluated) {
       current.epochBatches ??= batches(loaded.train, { batchSize: current.config.batchSize, key: current.shuffleKey, epoch: current.epoch, reuseBuffers: true });
       const next = current.epochBatches.next();
       if (next.done) {
@@ -153,12 +170,24 @@ const train = async (dataUrl: string): Promise<void> => {
       }
       images += batch.size;
       records.push(record);
-      if (current.step >= 10 && current.step >= 2 * lastEvalStep) break;
+      evaluated = evaluateAt(current.step);
     }
     const now = performance.now();
     // Images per second over about the last two seconds of training.
     recent = recent.ms > 2000 ? { images, ms: now - t0 } : { images: recent.images + images, ms: recent.ms + now - t0 };
     post({ type: "steps", records, imagesPerSecond: (1000 * recent.images) / Math.max(1, recent.ms) });
+    if (evaluated) {
+      const validationAccuracy = evaluate(current, loaded);
+      if (validationAccuracy > best.accuracy) best = { accuracy: validationAccuracy, step: current.step };
+      else if (rule.patience !== null && current.step - best.step >= rule.patience) {
+        stopWith(`stopped early: no better validation accuracy in ${rule.patience} steps (best ${(100 * best.accuracy).toFixed(1)}% at step ${best.step.toLocaleString("en-US")})`);
+        return;
+      }
+    }
+    if (current.step >= lastStep) {
+      stopWith(`stopped after ${rule.epochs} epoch${rule.epochs === 1 ? "" : "s"} (${(rule.epochs! * stepsPerEpoch).toLocaleString("en-US")} steps), as set`);
+      return;
+    }
     if (now - lastParams >= PARAMS_EVERY_MS) {
       sendParams(current);
       lastParams = now;
@@ -179,7 +208,7 @@ const pause = (): void => {
   if (running && run !== null) {
     sendParams(run);
     // The accuracy where training stopped, so the curve ends there (when the data is in).
-    data?.then((d) => run !== null && evaluate(run, d.test)).catch(() => undefined);
+    data?.then((d) => run !== null && evaluate(run, d)).catch(() => undefined);
   }
   stop();
 };
@@ -194,7 +223,7 @@ scope.addEventListener("message", ({ data: message }) => {
           post({ type: "error", message: run.diverged });
           return;
         }
-        void train(message.dataUrl);
+        void train(message.dataUrl, message.stop);
         return;
       case "pause":
         pause();
