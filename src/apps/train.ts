@@ -351,7 +351,8 @@ const main = async (): Promise<number> => {
     const correct = sum(equal(argmax(logits, -1), cast(labels, "int32")));
     return { params: next.params, state: next.state, loss: value, correct };
   };
-  const step = eager ? trainStep : jit(trainStep, { donate: ["params", "state"], name: "trainStep" });
+  // The batch's pixels and labels are donated too: used once, their memory holds the next batch's.
+  const step = eager ? trainStep : jit(trainStep, { donate: ["params", "state", "pixels", "labels"], name: "trainStep" });
   // A chunk's logits, predicted classes and mean cross-entropy, compiled like the step.
   const scoreChunk = (p: Params, pixels: Tensor, labels: Tensor) => {
     const logits = net.apply(p, scalePixels(pixels));

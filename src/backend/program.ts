@@ -12,7 +12,7 @@ import type { Backend, Lowered, Place } from "./backend.ts";
 import { bytesOf, shortName, viewOf, type DType, type TypedArray } from "./dtype.ts";
 import type { Kernel } from "./kernel.ts";
 import { align } from "./memory.ts";
-import { Storage, slotView, type Slot } from "./storage.ts";
+import { hostArray, Storage, slotView, type Slot } from "./storage.ts";
 
 export interface ProgramValue {
   readonly dtype: DType;
@@ -307,6 +307,13 @@ export const compile = (program: Program, backend: Backend, donated: readonly bo
     }
   };
 
+  const copyOut = (v: number, origin: string): Storage => {
+    const { dtype, size } = p.values[v]!;
+    const array = hostArray(dtype, size);
+    array.set(viewAt(v) as never);
+    return Storage.own(array, dtype, origin);
+  };
+
   const call = (args: readonly Storage[]): Storage[] => {
     checkArguments(args);
     ready();
@@ -334,7 +341,7 @@ export const compile = (program: Program, backend: Backend, donated: readonly bo
           : m.kind === "argument" ? args[m.k]!
             : m.kind === "constant" ? m.s
               : m.kind === "same" ? outputs[m.j]!
-                : Storage.own(viewAt(m.v).slice(), p.values[m.v]!.dtype, origins[j]!);
+                : copyOut(m.v, origins[j]!);
     }
     return outputs;
   };
