@@ -30,8 +30,8 @@ export interface KernelExports {
   maskColumnSums(g: number, y: number, out: number, sums: number, m: number, n: number, wantSums: number): void;
   columnListsFromBytes(a: number, lists: number, counts: number, m: number, k: number, rowBytes: number): void;
   matmulNNLists(lists: number, counts: number, b: number, c: number, m: number, k: number, n: number): void;
-  matmulTNLists(lists: number, counts: number, b: number, c: number, m: number, n: number): void;
-  matmulTNListsSgd(lists: number, counts: number, b: number, rows: number, p: number, out: number, m: number, n: number, lr: number, decay: number): void;
+  matmulTNLists(lists: number, counts: number, b: number, c: number, m: number, n: number, rows: number): void;
+  matmulTNListsSgd(lists: number, counts: number, b: number, rows: number, p: number, out: number, m: number, n: number, lr: number, decay: number, batch: number): void;
   matmulTNSgd(a: number, b: number, rows: number, list: number, p: number, out: number, m: number, k: number, n: number, lr: number, decay: number): void;
   linearFromBytes(a: number, b: number, bias: number, c: number, list: number, m: number, k: number, n: number, relu: number): void;
 }
@@ -121,12 +121,12 @@ const fastKernels = (wasm: KernelExports): Map<Kernel<never>, Fast<never>> => {
   add(fused.matmulTNFromLists, {
     applies: () => true,
     scratch: () => 0,
-    call: ([lists, g], [out], _s, { m, k: kk, n }) => wasm.matmulTNLists(lists!, lists! + 8 * m * kk, g!, out!, kk, n),
+    call: ([lists, g], [out], _s, { m, k: kk, n }) => wasm.matmulTNLists(lists!, lists! + 8 * m * kk, g!, out!, kk, n, m),
   });
   add(fused.matmulTNListsSgd, {
     applies: () => true,
     scratch: (p) => align(8 * p.n),
-    call: ([lists, g, p], [out], s, { m, k: kk, n, decay }, scalar) => wasm.matmulTNListsSgd(lists!, lists! + 8 * m * kk, g!, s, p!, out!, kk, n, checkedRate("sgdUpdate", scalar(3)), decay),
+    call: ([lists, g, p], [out], s, { m, k: kk, n, decay }, scalar) => wasm.matmulTNListsSgd(lists!, lists! + 8 * m * kk, g!, s, p!, out!, kk, n, checkedRate("sgdUpdate", scalar(3)), decay, m),
   });
   add(fused.matmulTNSgd, {
     applies: () => true,

@@ -260,22 +260,6 @@ export function matmulTN(a: usize, b: usize, c: usize, list: usize, m: i32, k: i
 }
 
 /**
- * The lists of a layer's input A [m, k] (k even) by pairs of its columns, built once for its
- * forward product and its weight gradient: for each pair q, q + 1, the rows p where A[p,q] or
- * A[p,q+1] is nonzero, as listNonzeros's entries holding the offset p * rowBytes of a row (of C in
- * the forward product, of the gradient G after), one list after another, with counts[q / 2] entries.
- * Adjacent pixels are mostly ink together: an MNIST batch's pair lists hold 1.17 entries per nonzero,
- * against 1.53 for pairs of rows (images).
- */
-export function columnLists(a: usize, lists: usize, counts: usize, m: i32, k: i32, rowBytes: usize): void {
-  for (let q: i32 = 0; q < k; q += 2) {
-    const nnz = listNonzerosByFours(a + (<usize>q << 2), 4, <usize>k << 2, true, m, 0, rowBytes, lists);
-    store<i32>(counts + (<usize>q << 1), nnz);
-    lists += <usize>nnz << 4;
-  }
-}
-
-/**
  * C[m,n] = A[m,k] . B[k,n] from columnLists of A: C starts at +0 and, pair by pair, each listed row
  * p of C gets A[p,q] * (row q of B), then A[p,q+1] * (row q+1 of B), those rows of B held in
  * registers 16 columns at a time. Each element of C is summed in matmulNN's order (q ascending; a
@@ -283,8 +267,9 @@ export function columnLists(a: usize, lists: usize, counts: usize, m: i32, k: i3
  */
 export function matmulNNLists(lists: usize, counts: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void {
   const rowBytes = <usize>n << 2;
+  const listBytes = <usize>m << 4;
   memory.fill(c, 0, <usize>m * rowBytes);
-  for (let q: i32 = 0; q < k; q += 2) {
+  for (let q: i32 = 0; q < k; q += 2, lists += listBytes) {
     const end = lists + (<usize>load<i32>(counts + (<usize>q << 1)) << 4);
     const w = b + <usize>q * rowBytes;
     let j: i32 = 0;
@@ -314,18 +299,16 @@ export function matmulNNLists(lists: usize, counts: usize, b: usize, c: usize, m
         storeFirst(r, f32x4.add(f32x4.add(v128.load(r), f32x4.mul(v128.load32_splat(e, 4), u)), f32x4.mul(v128.load32_splat(e, 8), v)), n - j);
       }
     }
-    lists = end;
   }
 }
 
 /** C[m,n] = A^T . B with A stored [k,m] (m even), from columnLists of A: matmulTN's sums, same bits. */
-export function matmulTNLists(lists: usize, counts: usize, b: usize, c: usize, m: i32, n: i32): void {
+export function matmulTNLists(lists: usize, counts: usize, b: usize, c: usize, m: i32, n: i32, rows: i32): void {
   const rowBytes = <usize>n << 2;
-  for (let i: i32 = 0; i < m; i += 2) {
-    const nnz = load<i32>(counts + (<usize>i << 1));
+  const listBytes = <usize>rows << 4;
+  for (let i: i32 = 0; i < m; i += 2, lists += listBytes) {
     const c0 = c + <usize>i * rowBytes;
-    sumRows(lists, nnz, b, c0, c0 + rowBytes, n);
-    lists += <usize>nnz << 4;
+    sumRows(lists, load<i32>(counts + (<usize>i << 1)), b, c0, c0 + rowBytes, n);
   }
 }
 
@@ -335,8 +318,28 @@ export function matmulTNLists(lists: usize, counts: usize, b: usize, c: usize, m
  */
 export function matmulNT(a: usize, b: usize, c: usize, list: usize, bt: usize, m: i32, k: i32, n: i32): void {
   const rowBytes = <usize>n << 2;
-  for (let j: i32 = 0; j < n; j++) {
-    let src = b + ((<usize>j * <usize>k) << 2);
+  const rowIn = <usize>k << 2;
+  let j: i32 = 0;
+  if ((k & 3) == 0) {
+    // Four rows of B at a time, transposed four columns at a time in registers.
+    for (; j + 4 <= n; j += 4) {
+      const src = b + <usize>j * rowIn;
+      const dst = bt + (<usize>j << 2);
+      for (let p: i32 = 0; p < k; p += 4) {
+        const at = <usize>p << 2;
+        const r0 = v128.load(src + at), r1 = v128.load(src + rowIn + at), r2 = v128.load(src + rowIn * 2 + at), r3 = v128.load(src + rowIn * 3 + at);
+        const lo01 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), hi01 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
+        const lo23 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), hi23 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
+        const out = dst + <usize>p * rowBytes;
+        v128.store(out, v128.shuffle<i64>(lo01, lo23, 0, 2));
+        v128.store(out + rowBytes, v128.shuffle<i64>(lo01, lo23, 1, 3));
+        v128.store(out + rowBytes * 2, v128.shuffle<i64>(hi01, hi23, 0, 2));
+        v128.store(out + rowBytes * 3, v128.shuffle<i64>(hi01, hi23, 1, 3));
+      }
+    }
+  }
+  for (; j < n; j++) {
+    let src = b + <usize>j * rowIn;
     let dst = bt + (<usize>j << 2);
     for (let p: i32 = 0; p < k; p++) {
       store<f32>(dst, load<f32>(src));
@@ -468,39 +471,56 @@ function listBytePair(src: usize, next: usize, row: usize, entry: usize): usize 
 }
 
 /**
- * columnLists for a layer's input given as bytes (pixels 0..255) A [m, k] (k even), listing the
- * value x / 255 (a float32 division, as unitFloats computes it) of each nonzero byte: the lists of
- * the scaled input, without making the scaled input. Rows go four at a time: a pair of columns that
- * is zero in all four rows (most of an MNIST image's border) costs one compare.
+ * The lists of a layer's input given as bytes A [m, k] (k even; pixels 0..255, listed as x / 255, the
+ * float32 division unitFloats computes) by pairs of its columns, for its forward product
+ * (matmulNNLists) and its weight gradient (matmulTNLists): for each pair q, q + 1, the rows p where
+ * A[p,q] or A[p,q+1] is nonzero, as entries (p * rowBytes, A[p,q], A[p,q+1], unused), in a list of
+ * room for m entries at lists + (q / 2) * 16m, with counts[q / 2] of them. Adjacent pixels are
+ * mostly ink together: an MNIST batch's pair lists hold 1.17 entries per nonzero pixel.
+ * Rows go four at a time and columns sixteen at a time: sixteen columns of four rows that are all
+ * zero (much of an MNIST image) cost one compare.
  */
 export function columnListsFromBytes(a: usize, lists: usize, counts: usize, m: i32, k: i32, rowBytes: usize): void {
   const stride = <usize>k;
-  for (let q: i32 = 0; q < k; q += 2) {
-    let entry = lists;
-    let src = a + <usize>q;
-    let row: usize = 0;
-    let p: i32 = 0;
-    for (; p + 4 <= m; p += 4) {
-      const v = v128.load16_lane(src + stride * 3, v128.load16_lane(src + stride * 2, v128.load16_lane(src + stride, v128.load16_lane(src, v128.splat<i32>(0), 0), 1), 2), 3);
-      if (!v128.any_true(v)) {
-        src += stride << 2;
-        row += rowBytes << 2;
-        continue;
-      }
-      for (let r: i32 = 0; r < 4; r++) {
-        entry = listBytePair(src, 1, row, entry);
-        src += stride;
-        row += rowBytes;
+  const listBytes = <usize>m << 4;
+  memory.fill(counts, 0, <usize>(k >> 1) << 2);
+  let p: i32 = 0;
+  for (; p + 4 <= m; p += 4) {
+    const r0 = a + <usize>p * stride;
+    const row = <usize>p * rowBytes;
+    let q: i32 = 0;
+    for (; q + 16 <= k; q += 16) {
+      const at = r0 + <usize>q;
+      const any = v128.or(v128.or(v128.load(at), v128.load(at + stride)), v128.or(v128.load(at + stride * 2), v128.load(at + stride * 3)));
+      // One bit per pair of columns nonzero in some of the four rows: only those are listed.
+      let pairs = i16x8.bitmask(i16x8.ne(any, i16x8.splat(0)));
+      while (pairs != 0) {
+        const h = (q >> 1) + ctz(pairs);
+        listFourRows(r0 + (<usize>h << 1), stride, row, rowBytes, lists + <usize>h * listBytes, counts + (<usize>h << 2));
+        pairs &= pairs - 1;
       }
     }
-    for (; p < m; p++) {
-      entry = listBytePair(src, 1, row, entry);
-      src += stride;
-      row += rowBytes;
-    }
-    store<i32>(counts + (<usize>q << 1), <i32>((entry - lists) >> 4));
-    lists = entry;
+    for (let h: i32 = q >> 1; h < k >> 1; h++) listFourRows(r0 + (<usize>h << 1), stride, row, rowBytes, lists + <usize>h * listBytes, counts + (<usize>h << 2));
   }
+  for (; p < m; p++) {
+    const r = a + <usize>p * stride;
+    for (let h: i32 = 0; h < k >> 1; h++) {
+      const count = counts + (<usize>h << 2);
+      const start = lists + <usize>h * listBytes;
+      store<i32>(count, <i32>((listBytePair(r + (<usize>h << 1), 1, <usize>p * rowBytes, start + (<usize>load<i32>(count) << 4)) - start) >> 4));
+    }
+  }
+}
+
+/** The entries of one pair of columns (bytes at src, src + 1) for four rows `stride` apart, appended to its list. */
+@inline
+function listFourRows(src: usize, stride: usize, row: usize, rowBytes: usize, start: usize, count: usize): void {
+  let entry = start + (<usize>load<i32>(count) << 4);
+  entry = listBytePair(src, 1, row, entry);
+  entry = listBytePair(src + stride, 1, row + rowBytes, entry);
+  entry = listBytePair(src + stride * 2, 1, row + rowBytes * 2, entry);
+  entry = listBytePair(src + stride * 3, 1, row + rowBytes * 3, entry);
+  store<i32>(count, <i32>((entry - start) >> 4));
 }
 
 /**
@@ -508,14 +528,19 @@ export function columnListsFromBytes(a: usize, lists: usize, counts: usize, m: i
  * 2n floats of scratch) with gradient descent applied at once, row pair by row pair: out = p - lr *
  * (rows + decay * p), as sgdStep. The gradient is never stored whole; out may be p (in place).
  */
-export function matmulTNListsSgd(lists: usize, counts: usize, b: usize, rows: usize, p: usize, out: usize, m: i32, n: i32, lr: f32, decay: f32): void {
+export function matmulTNListsSgd(lists: usize, counts: usize, b: usize, rows: usize, p: usize, out: usize, m: i32, n: i32, lr: f32, decay: f32, batch: i32): void {
   const rowBytes = <usize>n << 2;
-  for (let i: i32 = 0; i < m; i += 2) {
+  const listBytes = <usize>batch << 4;
+  for (let i: i32 = 0; i < m; i += 2, lists += listBytes) {
     const nnz = load<i32>(counts + (<usize>i << 1));
-    sumRows(lists, nnz, b, rows, rows + rowBytes, n);
     const at = <usize>i * rowBytes;
+    // A pixel pair that is zero in every image has a zero gradient: without decay its rows stay as they are.
+    if (nnz == 0 && decay == 0) {
+      if (out != p) memory.copy(out + at, p + at, rowBytes << 1);
+      continue;
+    }
+    sumRows(lists, nnz, b, rows, rows + rowBytes, n);
     sgdStep(p + at, rows, out + at, n << 1, lr, decay);
-    lists += <usize>nnz << 4;
   }
 }
 
