@@ -538,3 +538,129 @@ export function matmulTNSgd(a: usize, b: usize, rows: usize, list: usize, p: usi
     sgdStep(p + at, rows, out + at, n << 1, lr, decay);
   }
 }
+
+// ---- convolutions, as im2col and the products above ----------------------------------------------
+// A convolution of x [n, c, h, w] by filters [k, c, kh, kw] is the product of its patch matrix
+// (im2col: one row per output position, c * kh * kw taps) by the filters: forward, patches . W^T;
+// input gradient, col2im(G . W); filter gradient, G^T . patches, with G the output gradient as
+// rows of positions ([n * oh * ow, k]). The sums are the reference loops' (../../reference/conv.ts).
+
+/**
+ * The patch matrix [n * oh * ow, c * kh * kw] of x (zeros in the padding): row (b, oy, ox) holds,
+ * for channel, tap row i and tap column j, x[b, ch, oy*sh - pt + i*dh, ox*sw - pl + j*dw].
+ */
+export function im2col(x: usize, cols: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32, oh: i32, ow: i32, sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32): void {
+  let at = cols;
+  const rowBytes = <usize>w << 2;
+  const planeBytes = <usize>h * rowBytes;
+  for (let b: i32 = 0; b < n; b++) {
+    const image = x + <usize>b * <usize>c * planeBytes;
+    for (let oy: i32 = 0; oy < oh; oy++) {
+      for (let ox: i32 = 0; ox < ow; ox++) {
+        for (let ch: i32 = 0; ch < c; ch++) {
+          const plane = image + <usize>ch * planeBytes;
+          for (let i: i32 = 0; i < kh; i++) {
+            const iy = oy * sh - pt + i * dh;
+            if (iy < 0 || iy >= h) {
+              memory.fill(at, 0, <usize>kw << 2);
+              at += <usize>kw << 2;
+              continue;
+            }
+            const row = plane + <usize>iy * rowBytes;
+            const x0 = ox * sw - pl;
+            if (dw == 1 && x0 >= 0 && x0 + kw <= w) {
+              memory.copy(at, row + (<usize>x0 << 2), <usize>kw << 2);
+              at += <usize>kw << 2;
+              continue;
+            }
+            for (let j: i32 = 0; j < kw; j++) {
+              const ix = x0 + j * dw;
+              store<f32>(at, ix >= 0 && ix < w ? load<f32>(row + (<usize>ix << 2)) : 0);
+              at += 4;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * col2im: dx [n, c, h, w] = +0, then each entry of cols [n * oh * ow, c * kh * kw] added to the x
+ * entry its tap read, rows in order (the order of the reference loops' sums).
+ */
+export function col2im(cols: usize, dx: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32, oh: i32, ow: i32, sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32): void {
+  const rowBytes = <usize>w << 2;
+  const planeBytes = <usize>h * rowBytes;
+  memory.fill(dx, 0, <usize>n * <usize>c * planeBytes);
+  let at = cols;
+  for (let b: i32 = 0; b < n; b++) {
+    const image = dx + <usize>b * <usize>c * planeBytes;
+    for (let oy: i32 = 0; oy < oh; oy++) {
+      for (let ox: i32 = 0; ox < ow; ox++) {
+        for (let ch: i32 = 0; ch < c; ch++) {
+          const plane = image + <usize>ch * planeBytes;
+          for (let i: i32 = 0; i < kh; i++) {
+            const iy = oy * sh - pt + i * dh;
+            if (iy < 0 || iy >= h) {
+              at += <usize>kw << 2;
+              continue;
+            }
+            const row = plane + <usize>iy * rowBytes;
+            for (let j: i32 = 0; j < kw; j++) {
+              const ix = ox * sw - pl + j * dw;
+              if (ix >= 0 && ix < w) {
+                const to = row + (<usize>ix << 2);
+                store<f32>(to, load<f32>(to) + load<f32>(at));
+              }
+              at += 4;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * [n, p, k] (positions by channels) to [n, k, p] (channels first), adding bias[k] (if hasBias) and
+ * then clamping at 0 (if relu) as addBias does: a conv's output rows to NCHW.
+ */
+export function positionsToChannels(src: usize, dst: usize, n: i32, p: i32, k: i32, bias: usize, hasBias: i32, relu: i32): void {
+  const kBytes = <usize>k << 2;
+  for (let b: i32 = 0; b < n; b++) {
+    const from = src + <usize>b * <usize>p * kBytes;
+    const to = dst + <usize>b * <usize>p * kBytes;
+    for (let ch: i32 = 0; ch < k; ch++) {
+      const add: f32 = hasBias ? load<f32>(bias + (<usize>ch << 2)) : 0;
+      let s = from + (<usize>ch << 2);
+      let d = to + <usize>ch * (<usize>p << 2);
+      for (let q: i32 = 0; q < p; q++) {
+        let v = load<f32>(s);
+        if (hasBias) v = v + add;
+        if (relu) v = v > 0 ? v : 0;
+        store<f32>(d, v);
+        s += kBytes;
+        d += 4;
+      }
+    }
+  }
+}
+
+/** [n, k, p] (channels first) to [n, p, k] (one row of k channels per position): an output gradient as rows. */
+export function channelsToPositions(src: usize, dst: usize, n: i32, k: i32, p: i32): void {
+  const kBytes = <usize>k << 2;
+  for (let b: i32 = 0; b < n; b++) {
+    const from = src + <usize>b * <usize>p * kBytes;
+    const to = dst + <usize>b * <usize>p * kBytes;
+    for (let ch: i32 = 0; ch < k; ch++) {
+      let s = from + <usize>ch * (<usize>p << 2);
+      let d = to + (<usize>ch << 2);
+      for (let q: i32 = 0; q < p; q++) {
+        store<f32>(d, load<f32>(s));
+        s += 4;
+        d += kBytes;
+      }
+    }
+  }
+}
