@@ -217,6 +217,32 @@ export const conv2dWeightGrad = defineKernel<ConvParams>({
 export type PoolParams = ConvGeometry;
 
 /**
+ * Calls visit(at, window, count) for each output position `at` of a pooling, channel plane by plane,
+ * with window[0 .. count) the flat positions in x of its taps inside the image, row-major.
+ */
+const eachWindow = (p: ConvGeometry, visit: (at: number, window: Int32Array, count: number) => void): void => {
+  const rows = rowTaps(p), cols = colTaps(p);
+  const window = new Int32Array(p.kh * p.kw);
+  let at = 0;
+  for (let plane = 0; plane < p.n * p.c; plane++) {
+    for (let oy = 0; oy < p.oh; oy++) {
+      for (let ox = 0; ox < p.ow; ox++) {
+        let count = 0;
+        for (let i = 0; i < p.kh; i++) {
+          const iy = rows[oy * p.kh + i]!;
+          if (iy < 0) continue;
+          for (let j = 0; j < p.kw; j++) {
+            const ix = cols[ox * p.kw + j]!;
+            if (ix >= 0) window[count++] = (plane * p.h + iy) * p.w + ix;
+          }
+        }
+        visit(at++, window, count);
+      }
+    }
+  }
+};
+
+/**
  * Each window's maximum (NCHW, channel by channel) and the flat position in x that holds it.
  * NOTE: ties go to the first in row-major order and NaN wins, as max does; taps in the padding are
  * never chosen (every window holds a real entry: padding is at most half the window).
@@ -224,35 +250,20 @@ export type PoolParams = ConvGeometry;
 export const maxPool2d = defineKernel<PoolParams>({
   name: "maxPool2d",
   outputs: (inputs, p) => [{ dtype: inputs[0]!.dtype, size: p.n * p.c * p.oh * p.ow }, { dtype: "int32", size: p.n * p.c * p.oh * p.ow }],
-  run: ([x], [values, positions], p) => {
-    const { n, c, h, w: width, kh, kw, oh, ow } = p;
-    const rows = rowTaps(p), cols = colTaps(p);
-    let at = 0;
-    for (let plane = 0; plane < n * c; plane++) {
-      for (let oy = 0; oy < oh; oy++) {
-        for (let ox = 0; ox < ow; ox++, at++) {
-          let best = -Infinity;
-          let pos = -1;
-          for (let i = 0; i < kh; i++) {
-            const iy = rows[oy * kh + i]!;
-            if (iy < 0) continue;
-            for (let j = 0; j < kw; j++) {
-              const ix = cols[ox * kw + j]!;
-              if (ix < 0) continue;
-              const flat = (plane * h + iy) * width + ix;
-              const v = x![flat]!;
-              if (pos === -1 || v > best || (Number.isNaN(v) && !Number.isNaN(best))) {
-                best = v;
-                pos = flat;
-              }
-            }
-          }
-          values![at] = best;
-          positions![at] = pos;
+  run: ([x], [values, positions], p) =>
+    eachWindow(p, (at, window, count) => {
+      let best = x![window[0]!]!;
+      let pos = window[0]!;
+      for (let t = 1; t < count; t++) {
+        const v = x![window[t]!]!;
+        if (v > best || (Number.isNaN(v) && !Number.isNaN(best))) {
+          best = v;
+          pos = window[t]!;
         }
       }
-    }
-  },
+      values![at] = best;
+      positions![at] = pos;
+    }),
   show: showGeometry,
 });
 
@@ -264,27 +275,12 @@ export const avgPool2d = defineKernel<PoolParams>({
   name: "avgPool2d",
   outputs: (inputs, p) => [{ dtype: inputs[0]!.dtype, size: p.n * p.c * p.oh * p.ow }],
   run: ([x], [out], p) => {
-    const { n, c, h, w: width, kh, kw, oh, ow } = p;
     const single = out instanceof Float32Array;
-    const rows = rowTaps(p), cols = colTaps(p);
-    const count = kh * kw;
-    let at = 0;
-    for (let plane = 0; plane < n * c; plane++) {
-      for (let oy = 0; oy < oh; oy++) {
-        for (let ox = 0; ox < ow; ox++, at++) {
-          let s = 0;
-          for (let i = 0; i < kh; i++) {
-            const iy = rows[oy * kh + i]!;
-            if (iy < 0) continue;
-            for (let j = 0; j < kw; j++) {
-              const ix = cols[ox * kw + j]!;
-              if (ix >= 0) s = single ? Math.fround(s + x![(plane * h + iy) * width + ix]!) : s + x![(plane * h + iy) * width + ix]!;
-            }
-          }
-          out![at] = s / count;
-        }
-      }
-    }
+    eachWindow(p, (at, window, count) => {
+      let s = 0;
+      for (let t = 0; t < count; t++) s = single ? Math.fround(s + x![window[t]!]!) : s + x![window[t]!]!;
+      out![at] = s / (p.kh * p.kw);
+    });
   },
   show: showGeometry,
 });
@@ -297,29 +293,12 @@ export const avgPool2dTranspose = defineKernel<PoolParams>({
   name: "avgPool2dTranspose",
   outputs: (inputs, p) => [{ dtype: inputs[0]!.dtype, size: p.n * p.c * p.h * p.w }],
   run: ([g], [dx], p) => {
-    const { n, c, h, w: width, kh, kw, oh, ow } = p;
     const single = dx instanceof Float32Array;
-    const rows = rowTaps(p), cols = colTaps(p);
-    const count = kh * kw;
     dx!.fill(0);
-    let at = 0;
-    for (let plane = 0; plane < n * c; plane++) {
-      for (let oy = 0; oy < oh; oy++) {
-        for (let ox = 0; ox < ow; ox++, at++) {
-          const share = single ? Math.fround(g![at]! / count) : g![at]! / count;
-          for (let i = 0; i < kh; i++) {
-            const iy = rows[oy * kh + i]!;
-            if (iy < 0) continue;
-            for (let j = 0; j < kw; j++) {
-              const ix = cols[ox * kw + j]!;
-              if (ix < 0) continue;
-              const to = (plane * h + iy) * width + ix;
-              dx![to] = dx![to]! + share;
-            }
-          }
-        }
-      }
-    }
+    eachWindow(p, (at, window, count) => {
+      const share = single ? Math.fround(g![at]! / (p.kh * p.kw)) : g![at]! / (p.kh * p.kw);
+      for (let t = 0; t < count; t++) dx![window[t]!] = dx![window[t]!]! + share;
+    });
   },
   show: showGeometry,
 });

@@ -546,38 +546,41 @@ export function matmulTNSgd(a: usize, b: usize, rows: usize, list: usize, p: usi
 // rows of positions ([n * oh * ow, k]). The sums are the reference loops' (../../reference/conv.ts).
 
 /**
- * The patch matrix [n * oh * ow, c * kh * kw] of x (zeros in the padding): row (b, oy, ox) holds,
- * for channel, tap row i and tap column j, x[b, ch, oy*sh - pt + i*dh, ox*sw - pl + j*dw].
+ * Between x [n, c, h, w] and its patch matrix [n * oh * ow, c * kh * kw], whose row (b, oy, ox)
+ * holds, for channel, tap row i and tap column j, x[b, ch, oy*sh - pt + i*dh, ox*sw - pl + j*dw]:
+ * toCols, the patch matrix of x (im2col, zeros in the padding); else col2im: x = +0, then each entry
+ * of the patch matrix added to the x entry its tap reads, rows in order (the reference loops' sums).
  */
-export function im2col(x: usize, cols: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32, oh: i32, ow: i32, sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32): void {
-  let at = cols;
+function patches(x: usize, cols: usize, toCols: bool, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32, oh: i32, ow: i32, sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32): void {
   const rowBytes = <usize>w << 2;
   const planeBytes = <usize>h * rowBytes;
+  const tapsBytes = <usize>kw << 2;
+  if (!toCols) memory.fill(x, 0, <usize>n * <usize>c * planeBytes);
+  let at = cols;
   for (let b: i32 = 0; b < n; b++) {
     const image = x + <usize>b * <usize>c * planeBytes;
     for (let oy: i32 = 0; oy < oh; oy++) {
       for (let ox: i32 = 0; ox < ow; ox++) {
+        const x0 = ox * sw - pl;
         for (let ch: i32 = 0; ch < c; ch++) {
           const plane = image + <usize>ch * planeBytes;
           for (let i: i32 = 0; i < kh; i++) {
             const iy = oy * sh - pt + i * dh;
-            if (iy < 0 || iy >= h) {
-              memory.fill(at, 0, <usize>kw << 2);
-              at += <usize>kw << 2;
-              continue;
-            }
             const row = plane + <usize>iy * rowBytes;
-            const x0 = ox * sw - pl;
-            if (dw == 1 && x0 >= 0 && x0 + kw <= w) {
-              memory.copy(at, row + (<usize>x0 << 2), <usize>kw << 2);
-              at += <usize>kw << 2;
-              continue;
+            if (iy < 0 || iy >= h) {
+              if (toCols) memory.fill(at, 0, tapsBytes);
+            } else if (toCols && dw == 1 && x0 >= 0 && x0 + kw <= w) {
+              memory.copy(at, row + (<usize>x0 << 2), tapsBytes);
+            } else {
+              for (let j: i32 = 0; j < kw; j++) {
+                const ix = x0 + j * dw;
+                const inside = ix >= 0 && ix < w;
+                const to = row + (<usize>ix << 2);
+                if (toCols) store<f32>(at + (<usize>j << 2), inside ? load<f32>(to) : 0);
+                else if (inside) store<f32>(to, load<f32>(to) + load<f32>(at + (<usize>j << 2)));
+              }
             }
-            for (let j: i32 = 0; j < kw; j++) {
-              const ix = x0 + j * dw;
-              store<f32>(at, ix >= 0 && ix < w ? load<f32>(row + (<usize>ix << 2)) : 0);
-              at += 4;
-            }
+            at += tapsBytes;
           }
         }
       }
@@ -585,41 +588,14 @@ export function im2col(x: usize, cols: usize, n: i32, c: i32, h: i32, w: i32, kh
   }
 }
 
-/**
- * col2im: dx [n, c, h, w] = +0, then each entry of cols [n * oh * ow, c * kh * kw] added to the x
- * entry its tap read, rows in order (the order of the reference loops' sums).
- */
+/** The patch matrix of x (see patches). */
+export function im2col(x: usize, cols: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32, oh: i32, ow: i32, sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32): void {
+  patches(x, cols, true, n, c, h, w, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw);
+}
+
+/** dx from a patch matrix of gradients (see patches). */
 export function col2im(cols: usize, dx: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32, oh: i32, ow: i32, sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32): void {
-  const rowBytes = <usize>w << 2;
-  const planeBytes = <usize>h * rowBytes;
-  memory.fill(dx, 0, <usize>n * <usize>c * planeBytes);
-  let at = cols;
-  for (let b: i32 = 0; b < n; b++) {
-    const image = dx + <usize>b * <usize>c * planeBytes;
-    for (let oy: i32 = 0; oy < oh; oy++) {
-      for (let ox: i32 = 0; ox < ow; ox++) {
-        for (let ch: i32 = 0; ch < c; ch++) {
-          const plane = image + <usize>ch * planeBytes;
-          for (let i: i32 = 0; i < kh; i++) {
-            const iy = oy * sh - pt + i * dh;
-            if (iy < 0 || iy >= h) {
-              at += <usize>kw << 2;
-              continue;
-            }
-            const row = plane + <usize>iy * rowBytes;
-            for (let j: i32 = 0; j < kw; j++) {
-              const ix = ox * sw - pl + j * dw;
-              if (ix >= 0 && ix < w) {
-                const to = row + (<usize>ix << 2);
-                store<f32>(to, load<f32>(to) + load<f32>(at));
-              }
-              at += 4;
-            }
-          }
-        }
-      }
-    }
-  }
+  patches(dx, cols, false, n, c, h, w, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw);
 }
 
 /**
