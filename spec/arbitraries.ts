@@ -123,3 +123,63 @@ export const logitsAndLabels = (
       fc.record({ logits: logits(batch, classes, options), labels: labels(batch, classes) }).map((r) => ({ ...r, batch, classes })),
     );
 };
+
+/** The geometry of a small 2-D convolution: x [n, c, h, w], filters [k, c, kh, kw], and its options. */
+export interface ConvCase {
+  readonly x: [number, number, number, number];
+  readonly weight: [number, number, number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
+}
+
+export interface ConvCaseOptions {
+  readonly maxBatch?: number;
+  readonly maxChannels?: number;
+  readonly maxFilters?: number;
+  readonly maxKernel?: number;
+  readonly maxStride?: number;
+  readonly maxPadding?: number;
+  readonly maxDilation?: number;
+  /** The input is at most this much larger than the window's span (on each axis). */
+  readonly maxExtra?: number;
+}
+
+/** Convolutions with every kind of stride, padding and dilation, whose window always fits the padded input. */
+export const convCases = ({ maxBatch = 2, maxChannels = 2, maxFilters = 3, maxKernel = 3, maxStride = 2, maxPadding = 1, maxDilation = 2, maxExtra = 3 }: ConvCaseOptions = {}): fc.Arbitrary<ConvCase> => {
+  const int = (min: number, max: number) => fc.integer({ min, max });
+  return fc
+    .record({
+      n: int(1, maxBatch), c: int(1, maxChannels), k: int(1, maxFilters), kh: int(1, maxKernel), kw: int(1, maxKernel),
+      sh: int(1, maxStride), sw: int(1, maxStride), ph: int(0, maxPadding), pw: int(0, maxPadding), dh: int(1, maxDilation), dw: int(1, maxDilation),
+      eh: int(0, maxExtra), ew: int(0, maxExtra),
+    })
+    .map(({ n, c, k, kh, kw, sh, sw, ph, pw, dh, dw, eh, ew }) => ({
+      x: [n, c, Math.max(1, dh * (kh - 1) + 1 - 2 * ph) + eh, Math.max(1, dw * (kw - 1) + 1 - 2 * pw) + ew],
+      weight: [k, c, kh, kw],
+      stride: [sh, sw],
+      padding: [ph, pw],
+      dilation: [dh, dw],
+    }));
+};
+
+/** The geometry of a small pooling: x [n, c, h, w], a window, a stride, padding at most half the window. */
+export interface PoolCase {
+  readonly x: [number, number, number, number];
+  readonly kernel: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+}
+
+export const poolCases = ({ maxBatch = 2, maxChannels = 2, maxKernel = 3, maxStride = 3, maxExtra = 3 } = {}): fc.Arbitrary<PoolCase> => {
+  const int = (min: number, max: number) => fc.integer({ min, max });
+  return fc
+    .record({ n: int(1, maxBatch), c: int(1, maxChannels), kh: int(1, maxKernel), kw: int(1, maxKernel), sh: int(1, maxStride), sw: int(1, maxStride), eh: int(0, maxExtra), ew: int(0, maxExtra) })
+    .chain((g) => fc.record({ ph: int(0, Math.floor(g.kh / 2)), pw: int(0, Math.floor(g.kw / 2)) }).map((p) => ({ ...g, ...p })))
+    .map(({ n, c, kh, kw, sh, sw, eh, ew, ph, pw }) => ({
+      x: [n, c, Math.max(1, kh - 2 * ph) + eh, Math.max(1, kw - 2 * pw) + ew],
+      kernel: [kh, kw],
+      stride: [sh, sw],
+      padding: [ph, pw],
+    }));
+};

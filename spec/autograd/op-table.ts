@@ -5,12 +5,12 @@
 
 import fc from "fast-check";
 import {
-  abs, add, broadcastTo, concat, div, exp, gather, greater, log, logSumExp, matmul, max, maximum, mean, min, mul, neg,
+  abs, add, avgPool2d, broadcastTo, concat, conv2d, conv2dTranspose, maxPool2d, pad, div, exp, gather, greater, log, logSumExp, matmul, max, maximum, mean, min, mul, neg,
   pow, relu, reshape, sigmoid, sizeOf, slice, sqrt, square, sub, sum, sumToShape, takeAlongAxis, tanh, tensor,
   transpose, where, type Shape, type Tensor,
 } from "../../src/autograd/index.ts";
 import {
-  broadcastablePair, broadcastableTo, distinctDoubles, distinctTensorOfShape, domains, shapes, tensorOfShape,
+  broadcastablePair, broadcastableTo, convCases, distinctDoubles, poolCases, distinctTensorOfShape, domains, shapes, tensorOfShape,
   type Domain,
 } from "../arbitraries.ts";
 
@@ -240,6 +240,46 @@ export const opTable: readonly OpRow[] = [
       .chain(([m, k, n, transposeA, transposeB]) =>
         fc.tuple(tensorOfShape(transposeA ? [k, m] : [m, k]), tensorOfShape(transposeB ? [n, k] : [k, n]), fc.constant({ transposeA, transposeB })))
       .map(([a, b, options]) => instance((x, y) => matmul(x, y, options), [a, b], JSON.stringify(options))),
+  },
+  // convolution and pooling (NCHW), over every stride, padding and dilation
+  {
+    name: "conv2d (stride, padding, dilation)",
+    cases: convCases()
+      .chain((g) => fc.tuple(tensorOfShape(g.x), tensorOfShape(g.weight), fc.constant(g)))
+      .map(([x, w, { stride, padding, dilation }]) => instance((a, b) => conv2d(a, b, { stride, padding, dilation }), [x, w], JSON.stringify({ stride, padding, dilation }))),
+  },
+  {
+    name: "conv2d with a bias, padding \"same\"",
+    cases: convCases({ maxStride: 1 })
+      .chain((g) => fc.tuple(tensorOfShape(g.x), tensorOfShape(g.weight), tensorOfShape([g.weight[0]]), fc.constant(g)))
+      .map(([x, w, b, { dilation }]) => instance((a, u, c) => conv2d(a, u, { bias: c, padding: "same", dilation }), [x, w, b], `dilation ${JSON.stringify(dilation)}`)),
+  },
+  {
+    name: "conv2dTranspose (stride, padding, dilation, outputPadding)",
+    cases: convCases({ maxPadding: 0 })
+      .chain((g) => fc.tuple(tensorOfShape([g.x[0], g.weight[0], g.x[2], g.x[3]]), tensorOfShape(g.weight), fc.integer({ min: 0, max: g.stride[0] - 1 }), fc.constant(g)))
+      .map(([x, w, extra, { stride, dilation }]) => {
+        const options = { stride, dilation, outputPadding: [extra, 0] as [number, number] };
+        return instance((a, b) => conv2dTranspose(a, b, options), [x, w], JSON.stringify(options));
+      }),
+  },
+  {
+    name: "maxPool2d (distinct values; overlapping windows and padding)",
+    cases: poolCases()
+      .chain((g) => fc.tuple(distinctTensorOfShape(g.x), fc.constant(g)))
+      .map(([x, { kernel, stride, padding }]) => instance((a) => maxPool2d(a, kernel, { stride, padding }), [x], JSON.stringify({ kernel, stride, padding }))),
+  },
+  {
+    name: "avgPool2d (overlapping windows and padding)",
+    cases: poolCases()
+      .chain((g) => fc.tuple(tensorOfShape(g.x), fc.constant(g)))
+      .map(([x, { kernel, stride, padding }]) => instance((a) => avgPool2d(a, kernel, { stride, padding }), [x], JSON.stringify({ kernel, stride, padding }))),
+  },
+  {
+    name: "pad",
+    cases: shapes()
+      .chain((shape) => fc.tuple(tensorOfShape(shape), fc.tuple(...shape.map(() => fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 2 }))))))
+      .map(([x, widths]) => instance((a) => pad(a, widths), [x], `widths ${JSON.stringify(widths)}`)),
   },
   // compositions the layers rely on
   {

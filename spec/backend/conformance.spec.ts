@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { arrayOf, compile, getBackend, type Backend, type Kernel, type Program, type TypedArray } from "../../src/backend/index.ts";
 import * as k from "../../src/backend/kernels.ts";
 import * as fused from "../../src/backend/wasm/fused.ts";
+import { convCases, type ConvCase } from "../arbitraries.ts";
 
 const reference = getBackend("reference")!;
 const wasm = getBackend("wasm")!;
@@ -92,6 +93,50 @@ describe("the WebAssembly backend's kernels give the reference loops' bits, eage
 
   it("sgdUpdate: p - lr (g + decay p), every operation rounded to float32", () => {
     fc.assert(fc.property(fc.tuple(dim, fc.constantFrom(0, 0.01, 0.5)).chain(([n, decay]) => fc.tuple(floats(n * 5, 0.1), floats(n * 5, 0.3), rate).map(([p, g, lr]): Case => ({ kernel: k.sgdUpdate as Kernel<unknown>, params: { decay }, inputs: [p, g, lr] }))), expectSameBits));
+  });
+});
+
+/** A convolution's kernel params for a generated case. */
+const convParams = (g: ConvCase) => {
+  const [n, c, h, w] = g.x;
+  const [kk, , kh, kw] = g.weight;
+  const size = (d: number, kernel: number, s: number, p: number, dil: number) => Math.floor((d + 2 * p - dil * (kernel - 1) - 1) / s) + 1;
+  return {
+    n, c, h, w, k: kk, kh, kw, oh: size(h, kh, g.stride[0], g.padding[0], g.dilation[0]), ow: size(w, kw, g.stride[1], g.padding[1], g.dilation[1]),
+    strideH: g.stride[0], strideW: g.stride[1], padTop: g.padding[0], padLeft: g.padding[1], dilationH: g.dilation[0], dilationW: g.dilation[1],
+  };
+};
+const convCase = convCases({ maxBatch: 3, maxChannels: 3, maxFilters: 17, maxKernel: 5, maxStride: 3, maxPadding: 2, maxExtra: 6 });
+
+describe("the WebAssembly backend's convolutions give the reference loops' bits, eagerly and in compiled programs", () => {
+  it("conv2d, with and without a bias and relu, skipping the input's zeros", () => {
+    fc.assert(fc.property(convCase.chain((g) => {
+      const p = convParams(g);
+      return fc.tuple(fc.constant(p), fc.boolean(), fc.boolean(), floats(p.n * p.c * p.h * p.w, 0.6), floats(p.k * p.c * p.kh * p.kw, 0.1), floats(p.k, 0.2));
+    }).map(([p, bias, relu, x, w, b]): Case => ({ kernel: k.conv2d as Kernel<unknown>, params: { ...p, bias, relu }, inputs: bias ? [x, w, b] : [x, w] })), expectSameBits));
+  });
+
+  it("conv2dTranspose (the input's gradient), skipping the output gradient's zeros", () => {
+    fc.assert(fc.property(convCase.chain((g) => {
+      const p = convParams(g);
+      return fc.tuple(fc.constant(p), floats(p.n * p.k * p.oh * p.ow, 0.7), floats(p.k * p.c * p.kh * p.kw, 0.1));
+    }).map(([p, g, w]): Case => ({ kernel: k.conv2dTranspose as Kernel<unknown>, params: p, inputs: [g, w] })), expectSameBits));
+  });
+
+  it("conv2dWeightGrad (the filters' gradient), summed over every image and position in order", () => {
+    fc.assert(fc.property(convCase.chain((g) => {
+      const p = convParams(g);
+      return fc.tuple(fc.constant(p), floats(p.n * p.c * p.h * p.w, 0.6), floats(p.n * p.k * p.oh * p.ow, 0.7));
+    }).map(([p, x, g]): Case => ({ kernel: k.conv2dWeightGrad as Kernel<unknown>, params: p, inputs: [x, g] })), expectSameBits));
+  });
+
+  it("conv2d and conv2dTranspose on a batch larger than one group of patches (MNIST-sized images, 160 of them)", () => {
+    const p = { n: 160, c: 1, h: 28, w: 28, k: 3, kh: 5, kw: 5, oh: 24, ow: 24, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1 };
+    const x = Float32Array.from({ length: p.n * 28 * 28 }, (_, i) => ((i * 7919) % 13 < 9 ? 0 : ((i * 104729) % 255) / 255));
+    const w = Float32Array.from({ length: 3 * 25 }, (_, i) => Math.sin(i));
+    const g = Float32Array.from({ length: p.n * 3 * 24 * 24 }, (_, i) => ((i * 31) % 4 === 0 ? Math.cos(i) : 0));
+    expectSameBits({ kernel: k.conv2d as Kernel<unknown>, params: { ...p, bias: false, relu: true }, inputs: [x, w] });
+    expectSameBits({ kernel: k.conv2dTranspose as Kernel<unknown>, params: p, inputs: [g, w] });
   });
 });
 

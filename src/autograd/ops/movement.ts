@@ -129,6 +129,19 @@ export const slice = (a: Tensor, starts: readonly number[], ends?: readonly (num
   return sliceOp([a], { shape: a.shape, starts: s, block: Object.freeze(shape) });
 };
 
+/**
+ * x with zeros added around it: widths[i] = [before, after] for axis i (one pair per axis, as
+ * NumPy's pad with constant zeros). Its gradient is the slice of the cotangent where x was.
+ */
+export const pad = (a: Tensor, widths: readonly (readonly [number, number])[]): Tensor => {
+  if (widths.length !== a.rank || widths.some((w) => !Array.isArray(w) || w.length !== 2 || w.some((d) => !Number.isInteger(d) || d < 0))) {
+    throw new ShapeError(`pad: expected one pair [before, after] of non-negative integers per axis of ${shapeStr(a.shape)} (${a.rank} pairs), got ${JSON.stringify(widths)}`);
+  }
+  const shape = a.shape.map((d, i) => d + widths[i]![0] + widths[i]![1]);
+  if (sameShape(shape, a.shape)) return a;
+  return padBlockOp([a], { shape: Object.freeze(shape), starts: widths.map(([before]) => before), block: a.shape });
+};
+
 const concatOp = defineOp<number>({
   name: "concat",
   forward: (inputs, axis) => {

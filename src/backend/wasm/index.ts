@@ -34,7 +34,28 @@ export interface KernelExports {
   matmulTNListsSgd(lists: number, counts: number, b: number, rows: number, p: number, out: number, m: number, n: number, lr: number, decay: number, batch: number): void;
   matmulTNSgd(a: number, b: number, rows: number, list: number, p: number, out: number, m: number, k: number, n: number, lr: number, decay: number): void;
   linearFromBytes(a: number, b: number, bias: number, c: number, list: number, m: number, k: number, n: number, relu: number): void;
+  im2col(x: number, cols: number, ...geometry: ConvArgs): void;
+  col2im(cols: number, dx: number, ...geometry: ConvArgs): void;
+  positionsToChannels(src: number, dst: number, n: number, p: number, k: number, bias: number, hasBias: number, relu: number): void;
+  channelsToPositions(src: number, dst: number, n: number, k: number, p: number): void;
 }
+
+/** A convolution's geometry as the module's functions take it, for `n` images. */
+type ConvArgs = [n: number, c: number, h: number, w: number, kh: number, kw: number, oh: number, ow: number, sh: number, sw: number, pt: number, pl: number, dh: number, dw: number];
+const convArgs = (p: k.ConvGeometry, n: number): ConvArgs =>
+  [n, p.c, p.h, p.w, p.kh, p.kw, p.oh, p.ow, p.strideH, p.strideW, p.padTop, p.padLeft, p.dilationH, p.dilationW];
+
+/** The most bytes of patch matrix (im2col) a convolution lays out at once: images go in groups that fit. */
+const PATCH_BYTES = 8 << 20;
+/** Images per group, and the bytes of the patches, the output rows and the list of one group. */
+const convPlan = (p: k.ConvParams) => {
+  const positions = p.oh * p.ow;
+  const taps = p.c * p.kh * p.kw;
+  const group = Math.max(1, Math.min(p.n, Math.floor(PATCH_BYTES / (4 * positions * taps))));
+  const cols = align(4 * group * positions * taps + 16);
+  const rows = align(4 * group * positions * p.k + 16);
+  return { positions, taps, group, cols, rows, list: listScratch(Math.max(taps, p.k)) };
+};
 
 /** The bytes of a base64 string (atob exists in Node >= 16, browsers and workers). */
 export const decodeBase64 = (text: string): Uint8Array<ArrayBuffer> => {
@@ -142,6 +163,46 @@ const fastKernels = (wasm: KernelExports): Map<Kernel<never>, Fast<never>> => {
     applies: () => true,
     scratch: () => 0,
     call: ([g, y], [out, sums], _s, { m, n }) => wasm.maskColumnSums(g!, y!, out!, sums!, m, n, 1),
+  });
+  // Convolutions: im2col and the products, images in groups whose patches fit PATCH_BYTES.
+  add(k.conv2d, {
+    applies: (_p, inputs) => allF32(inputs),
+    scratch: (p) => { const q = convPlan(p); return q.cols + q.rows + align(4 * q.taps * p.k + 16) + q.list; },
+    call: ([x, w, b], [y], s, p) => {
+      const { positions, taps, group, cols, rows } = convPlan(p);
+      const wt = s + cols + rows, list = wt + align(4 * taps * p.k + 16);
+      wasm.channelsToPositions(w!, wt, 1, p.k, taps); // the filters as columns [taps, k]
+      for (let b0 = 0; b0 < p.n; b0 += group) {
+        const n = Math.min(group, p.n - b0);
+        wasm.im2col(x! + 4 * b0 * p.c * p.h * p.w, s, ...convArgs(p, n));
+        wasm.matmulNN(s, wt, s + cols, list, n * positions, taps, p.k);
+        wasm.positionsToChannels(s + cols, y! + 4 * b0 * p.k * positions, n, positions, p.k, b ?? 0, p.bias ? 1 : 0, p.relu ? 1 : 0);
+      }
+    },
+  });
+  add(k.conv2dTranspose, {
+    applies: (_p, inputs) => allF32(inputs),
+    scratch: (p) => { const q = convPlan(p); return q.cols + q.rows + q.list; },
+    call: ([g, w], [dx], s, p) => {
+      const { positions, taps, group, cols, rows } = convPlan(p);
+      for (let b0 = 0; b0 < p.n; b0 += group) {
+        const n = Math.min(group, p.n - b0);
+        wasm.channelsToPositions(g! + 4 * b0 * p.k * positions, s + cols, n, p.k, positions);
+        wasm.matmulNN(s + cols, w!, s, s + cols + rows, n * positions, p.k, taps);
+        wasm.col2im(s, dx! + 4 * b0 * p.c * p.h * p.w, ...convArgs(p, n));
+      }
+    },
+  });
+  add(k.conv2dWeightGrad, {
+    // One product over the whole batch (its sums run over every image): only when its patches fit.
+    applies: (p, inputs) => allF32(inputs) && convPlan(p).group === p.n,
+    scratch: (p) => { const q = convPlan(p); return q.cols + q.rows + listScratch(Math.max(p.k, p.n * q.positions)); },
+    call: ([x, g], [dw], s, p) => {
+      const { positions, taps, cols, rows } = convPlan(p);
+      wasm.im2col(x!, s, ...convArgs(p, p.n));
+      wasm.channelsToPositions(g!, s + cols, p.n, p.k, positions);
+      wasm.matmulTN(s + cols, s, dw!, s + cols + rows, p.k, p.n * positions, taps);
+    },
   });
   return table;
 };

@@ -635,3 +635,105 @@ export function linearFromBytes(a: usize, b: usize, bias: usize, c: usize, list:
   }
   addBias(c, bias, m, n, relu);
 }
+
+// ---- convolutions, as im2col and the products above ----------------------------------------------
+// A convolution of x [n, c, h, w] by filters [k, c, kh, kw] is the product of its patch matrix
+// (im2col: one row per output position, c * kh * kw taps) by the filters: forward, patches . W^T;
+// input gradient, col2im(G . W); filter gradient, G^T . patches, with G the output gradient as
+// rows of positions ([n * oh * ow, k]). The sums are the reference loops' (../../reference/conv.ts).
+
+/**
+ * Between x [n, c, h, w] and its patch matrix [n * oh * ow, c * kh * kw], whose row (b, oy, ox)
+ * holds, for channel, tap row i and tap column j, x[b, ch, oy*sh - pt + i*dh, ox*sw - pl + j*dw]:
+ * toCols, the patch matrix of x (im2col, zeros in the padding); else col2im: x = +0, then each entry
+ * of the patch matrix added to the x entry its tap reads, rows in order (the reference loops' sums).
+ */
+function patches(x: usize, cols: usize, toCols: bool, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32, oh: i32, ow: i32, sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32): void {
+  const rowBytes = <usize>w << 2;
+  const planeBytes = <usize>h * rowBytes;
+  const tapsBytes = <usize>kw << 2;
+  if (!toCols) memory.fill(x, 0, <usize>n * <usize>c * planeBytes);
+  let at = cols;
+  for (let b: i32 = 0; b < n; b++) {
+    const image = x + <usize>b * <usize>c * planeBytes;
+    for (let oy: i32 = 0; oy < oh; oy++) {
+      for (let ox: i32 = 0; ox < ow; ox++) {
+        const x0 = ox * sw - pl;
+        for (let ch: i32 = 0; ch < c; ch++) {
+          const plane = image + <usize>ch * planeBytes;
+          for (let i: i32 = 0; i < kh; i++) {
+            const iy = oy * sh - pt + i * dh;
+            const row = plane + <usize>iy * rowBytes;
+            if (iy < 0 || iy >= h) {
+              if (toCols) memory.fill(at, 0, tapsBytes);
+            } else if (toCols && dw == 1 && x0 >= 0 && x0 + kw <= w) {
+              memory.copy(at, row + (<usize>x0 << 2), tapsBytes);
+            } else {
+              for (let j: i32 = 0; j < kw; j++) {
+                const ix = x0 + j * dw;
+                const inside = ix >= 0 && ix < w;
+                const to = row + (<usize>ix << 2);
+                if (toCols) store<f32>(at + (<usize>j << 2), inside ? load<f32>(to) : 0);
+                else if (inside) store<f32>(to, load<f32>(to) + load<f32>(at + (<usize>j << 2)));
+              }
+            }
+            at += tapsBytes;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The patch matrix of x (see patches). */
+export function im2col(x: usize, cols: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32, oh: i32, ow: i32, sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32): void {
+  patches(x, cols, true, n, c, h, w, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw);
+}
+
+/** dx from a patch matrix of gradients (see patches). */
+export function col2im(cols: usize, dx: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32, oh: i32, ow: i32, sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32): void {
+  patches(dx, cols, false, n, c, h, w, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw);
+}
+
+/**
+ * [n, p, k] (positions by channels) to [n, k, p] (channels first), adding bias[k] (if hasBias) and
+ * then clamping at 0 (if relu) as addBias does: a conv's output rows to NCHW.
+ */
+export function positionsToChannels(src: usize, dst: usize, n: i32, p: i32, k: i32, bias: usize, hasBias: i32, relu: i32): void {
+  const kBytes = <usize>k << 2;
+  for (let b: i32 = 0; b < n; b++) {
+    const from = src + <usize>b * <usize>p * kBytes;
+    const to = dst + <usize>b * <usize>p * kBytes;
+    for (let ch: i32 = 0; ch < k; ch++) {
+      const add: f32 = hasBias ? load<f32>(bias + (<usize>ch << 2)) : 0;
+      let s = from + (<usize>ch << 2);
+      let d = to + <usize>ch * (<usize>p << 2);
+      for (let q: i32 = 0; q < p; q++) {
+        let v = load<f32>(s);
+        if (hasBias) v = v + add;
+        if (relu) v = v > 0 ? v : 0;
+        store<f32>(d, v);
+        s += kBytes;
+        d += 4;
+      }
+    }
+  }
+}
+
+/** [n, k, p] (channels first) to [n, p, k] (one row of k channels per position): an output gradient as rows. */
+export function channelsToPositions(src: usize, dst: usize, n: i32, k: i32, p: i32): void {
+  const kBytes = <usize>k << 2;
+  for (let b: i32 = 0; b < n; b++) {
+    const from = src + <usize>b * <usize>p * kBytes;
+    const to = dst + <usize>b * <usize>p * kBytes;
+    for (let ch: i32 = 0; ch < k; ch++) {
+      let s = from + <usize>ch * (<usize>p << 2);
+      let d = to + (<usize>ch << 2);
+      for (let q: i32 = 0; q < p; q++) {
+        store<f32>(d, load<f32>(s));
+        s += 4;
+        d += kBytes;
+      }
+    }
+  }
+}
