@@ -4,9 +4,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  add, defineOp, exp, grad, gradcheck, mul, random, sigmoid, sum, tanh, tensor, treeLeaves, treeMap, valueAndGrad, type Tensor,
+  add, defineOp, exp, grad, gradcheck, mul, random, scalar, sigmoid, sum, tanh, tensor, treeLeaves, treeMap, valueAndGrad, type Tensor,
 } from "../../src/autograd/index.ts";
-import { mlp, softmaxCrossEntropy, type Params } from "../../src/nn/index.ts";
+import { flattenTree, mlp, softmaxCrossEntropy, type Params } from "../../src/nn/index.ts";
 import { opTable } from "./op-table.ts";
 
 const f64 = (values: number[], shape?: number[]) => tensor(values, shape ?? [values.length], "float64");
@@ -55,11 +55,10 @@ describe("a Hessian-vector product of an MLP loss", () => {
     const labels = [0, 1, 2, 1, 0, 2];
     const loss = (p: Params) => softmaxCrossEntropy(net.apply(p, x), labels);
     const v = treeMap(params, (t, path) => random.normal(random.foldIn(random.key(5), path.length), t.shape, { dtype: "float64" }));
-    // Hv = grad_p <grad_p L(p), v>
-    const hv = grad((p: Params) => {
-      const g = grad(loss)(p);
-      return treeLeaves(g).reduce((s: Tensor, { path, leaf }) => add(s, sum(mul(leaf, treeLeaves(v).find((l) => l.path === path)!.leaf))), tensor(0, [], "float64"));
-    })(params);
+    // The README's two lines: H v is the gradient of <grad(loss), v>.
+    const dot = (a: Params, b: Params) => treeLeaves(a).reduce((s, { path, leaf }) => add(s, sum(mul(leaf, flattenTree(b)[path]!))), scalar(0, "float64"));
+    const hvp = (p: Params, w: Params) => grad((q: Params) => dot(grad(loss)(q), w))(p);
+    const hv = hvp(params, v);
     const h = 1e-5;
     const shifted = (sign: number) => grad(loss)(treeMap(params, (t, path) => add(t, mul(treeLeaves(v).find((l) => l.path === path)!.leaf, sign * h))));
     const [plus, minus] = [shifted(1), shifted(-1)];
