@@ -1,6 +1,10 @@
-import { jit, random, valueAndGradAux, type Tensor } from "./src/autograd/index.ts";
-import { batches, loadMnist, scalePixels } from "./src/data/index.ts";
-import { mlp, sgd, softmaxCrossEntropy, type OptimizerState, type Params } from "./src/nn/index.ts";
+// One training step of the seed's network at batch 64, eager and compiled: the fastest of 60 rounds
+// of 20 steps (other jobs on the machine inflate the fastest round least). bench/step-vs-before.sh
+// runs it beside the engine from before the two layers.
+//   npx tsx bench/step.ts
+import { jit, random, valueAndGradAux, type Tensor } from "../src/autograd/index.ts";
+import { batches, loadMnist, scalePixels } from "../src/data/index.ts";
+import { mlp, sgd, softmaxCrossEntropy, type OptimizerState, type Params } from "../src/nn/index.ts";
 const mnist = loadMnist();
 const net = mlp([784, 128, 64, 10]);
 const optimizer = sgd({ learningRate: 0.1 });
