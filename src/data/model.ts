@@ -6,8 +6,7 @@
 // __metadata__: format, architecture (JSON list of layer sizes), activation, normalization, seed,
 // epochs, testAccuracy. A checkpoint is the same format holding the whole training state.
 
-import { Tensor } from "../autograd/tensor.ts";
-import { treeLeaves, type Tree } from "../autograd/tree.ts";
+import { Tensor, treeLeaves, type Tree } from "../autograd/index.ts";
 import { decodeSafetensors, encodeSafetensors, ModelFileError } from "./safetensors.ts";
 
 export { ModelFileError };
