@@ -100,6 +100,12 @@ describe("train.ts, run on 3,000 real MNIST examples for 2 epochs", () => {
     expect(losses(again)).toEqual(losses(run));
     expect(readFileSync(join(dir, "again.safetensors")).equals(readFileSync(out))).toBe(true);
   });
+
+  it("trains exactly the same weights with --eager (each op run as it comes) as through the compiled step", () => {
+    const eager = runApp("train.ts", [...quick, "--eager", "--out", join(dir, "eager.safetensors")]);
+    expect(eager.status, eager.stderr).toBe(0);
+    expect(readFileSync(join(dir, "eager.safetensors")).equals(readFileSync(out))).toBe(true);
+  });
 });
 
 describe("train.ts --json", () => {

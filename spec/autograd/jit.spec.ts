@@ -90,6 +90,21 @@ describe("a jitted function", () => {
     expect(g.traces).toBe(2);
   });
 
+  it("warns once, naming the way out, when a changing number makes it trace again and again", () => {
+    const g = jit((x: Tensor, step: number) => mul(x, step), { name: "scaled" });
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (message: string) => warnings.push(message);
+    try {
+      for (let step = 0; step < 20; step++) g(tensor([1]), step);
+    } finally {
+      console.warn = warn;
+    }
+    expect(g.traces).toBe(20);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^jit\(scaled\) has been traced for 17 different argument structures: .* pass a value that changes as a tensor \(scalar\(x\)\) to trace once$/);
+  });
+
   it("returns new tensors, shaped as the function's results, in the same tree", () => {
     const g = jit((p: { a: Tensor; b: Tensor }) => ({ total: sum(add(p.a, p.b)), parts: [p.a, relu(p.b)], label: "sum" }));
     const out = g({ a: tensor([1, -2]), b: tensor([3, -4]) });

@@ -29,6 +29,9 @@ export class TraceError extends Error {
   override name = "TraceError";
 }
 
+/** A jitted function traced more often than this warns once: a changing number among its arguments, most likely. */
+const RETRACE_WARNING = 16;
+
 /** Kernel calls on constants with at most this many output elements are done at trace time (constant folding). */
 const FOLD_LIMIT = 64;
 
@@ -306,9 +309,19 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
     return { args, backend: currentBackend().name, traced, executable, result, shapes: outLeaves.map((l) => l.tensor.shape) };
   };
 
+  let warned = false;
   const compiled = (args: A, key: string): Compiled => {
     let entry = cache.get(key);
-    if (entry === undefined) cache.set(key, (entry = build(args)));
+    if (entry === undefined) {
+      cache.set(key, (entry = build(args)));
+      if (cache.size > RETRACE_WARNING && !warned) {
+        warned = true;
+        console.warn(
+          `${name} has been traced for ${cache.size} different argument structures: a number, string or boolean argument that changes from call to call ` +
+            `is a constant of each program, so every new value traces again; pass a value that changes as a tensor (scalar(x)) to trace once`,
+        );
+      }
+    }
     return entry;
   };
 
