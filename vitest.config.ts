@@ -7,7 +7,7 @@ if (process.env.CI) reporters.push("json");
 
 export default defineConfig({
   test: {
-    include: ["spec/**/*.spec.ts"],
+    include: ["spec/**/*.spec.ts", "examples/**/*.spec.ts"],
     setupFiles: ["spec/setup.ts"],
     reporters,
     outputFile: { json: ".vitest-results.json" },

@@ -8,7 +8,7 @@ import {
   type Tensor,
 } from "../../src/autograd/index.ts";
 import { im2col } from "../../src/backend/reference/conv.ts";
-import { convCases, poolCases, tensorOfShape, type ConvCase } from "../arbitraries.ts";
+import { convCases, poolCases, tensorOfShape, type ConvCase } from "../../src/testing/index.ts";
 
 const dot = (a: Tensor, b: Tensor): number => sum(mul(a, b)).item();
 const bits = (t: Tensor) => Array.from(t.data, (v) => (Object.is(v, -0) ? "-0" : v));

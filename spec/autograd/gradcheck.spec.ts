@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { defineOp, gradcheck, matmul, mul, sum, tanh, Tensor, tensor } from "../../src/autograd/index.ts";
-import { tensorOfShape } from "../arbitraries.ts";
+import { tensorOfShape } from "../../src/testing/index.ts";
 
 const f64 = (values: number[]): Tensor => tensor(values, [values.length], "float64");
 const map = (x: Tensor, f: (v: number, i: number) => number): Tensor => new Tensor(x.data.map(f), x.shape);

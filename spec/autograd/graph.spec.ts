@@ -7,7 +7,7 @@ import {
   add, backward, cast, defineOp, exp, grad, linear, matmul, mul, neg, ones, random, relu, reshape, sum, tanh, tensor, treeLeaves, treeMap,
   valueAndGrad, valueAndGradAux, vjp, watch, zeros, type Tensor, type Tree,
 } from "../../src/autograd/index.ts";
-import { tensorOfShape } from "../arbitraries.ts";
+import { tensorOfShape } from "../../src/testing/index.ts";
 
 const f64 = (values: Parameters<typeof tensor>[0], shape?: readonly number[]): Tensor => tensor(values, shape, "float64");
 

@@ -1,39 +1,18 @@
 // jit: a function traced once into a program of kernel calls, its memory planned once, and run for
 // every later call. A compiled call computes exactly the bits eager execution computes.
 
-import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   add, argmax, cast, DeletedError, div, exp, grad, HandleError, jit, matmul, mul, printCompiledProgram, printProgram, random, relu, scalar, sum, tensor,
-  TraceError, treeLeaves, useBackend, valueAndGradAux, type Tensor,
+  TraceError, treeLeaves, valueAndGradAux, type Tensor,
 } from "../../src/autograd/index.ts";
 import { adam, mlp, momentum, sgd, softmaxCrossEntropy, type Optimizer, type OptimizerState, type Params } from "../../src/nn/index.ts";
-import { opTable as table } from "./op-table.ts";
 
 /** Every value of every tensor leaf, with -0 told apart from 0. */
 const bits = (tree: unknown): unknown => treeLeaves(tree as Params).map(({ path, leaf }) => [path, leaf.dtype, [...leaf.shape], Array.from(leaf.data, (v) => (Object.is(v, -0) ? "-0" : v))]);
 
 describe("jit computes exactly what eager execution computes", () => {
-  for (const backend of ["reference", "wasm"] as const) {
-    it(`for every op of the op table, value and gradient, in float64 and float32 (${backend} backend)`, () => {
-      useBackend(backend);
-      try {
-        for (const row of table) {
-          fc.assert(
-            fc.property(row.cases, fc.boolean(), ({ f, inputs }, single) => {
-              const xs = single ? inputs.map((x) => cast(x, "float32")) : inputs;
-              const both = (...ys: Tensor[]) => ({ value: f(...ys), grads: grad((zs: Tensor[]) => sum(f(...zs)))(ys) });
-              expect(bits(jit(both)(...xs))).toEqual(bits(both(...xs)));
-            }),
-            { numRuns: 15 },
-          );
-        }
-      } finally {
-        useBackend("wasm");
-      }
-    });
-  }
-
+  // Every op of the op table, value and gradient, on both backends: spec/autograd/op-table.spec.ts (checkOp).
   const optimizers: [string, () => Optimizer][] = [
     ["sgd (whose weight gradients and updates the wasm backend fuses)", () => sgd({ learningRate: 0.1 })],
     ["sgd with weight decay", () => sgd({ learningRate: 0.05, weightDecay: 0.01 })],

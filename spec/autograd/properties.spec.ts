@@ -6,7 +6,7 @@ import {
   add, broadcastShapes, broadcastTo, cast, concat, div, equal, exp, greater, less, log, logSumExp, matmul, max, maximum,
   mean, min, mul, neg, reshape, sizeOf, slice, sub, sum, sumToShape, tensor, transpose, vjp, watch, type Tensor,
 } from "../../src/autograd/index.ts";
-import { broadcastablePair, broadcastableTensors, domains, shapes, tensorOfShape } from "../arbitraries.ts";
+import { broadcastablePair, broadcastableTensors, domains, shapes, tensorOfShape } from "../../src/testing/index.ts";
 
 /** |got - want| <= atol + rtol |want| at every index, and the same shape. */
 const expectClose = (got: Tensor, want: Tensor, rtol = 1e-12, atol = 1e-12): void => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { arrayOf, compile, getBackend, type Backend, type Kernel, type Program, type TypedArray } from "../../src/backend/index.ts";
 import * as k from "../../src/backend/kernels.ts";
 import * as fused from "../../src/backend/wasm/fused.ts";
-import { convCases, type ConvCase } from "../arbitraries.ts";
+import { convCases, type ConvCase } from "../../src/testing/index.ts";
 
 const reference = getBackend("reference")!;
 const wasm = getBackend("wasm")!;

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { argmax, gradcheck, mul, sigmoid, tensor, valueAndGrad, type Tensor } from "../../src/autograd/index.ts";
 import { crossEntropy, logSoftmax, oneHot, softmax, softmaxCrossEntropy } from "../../src/nn/index.ts";
-import { labels as labelsOf, logitsAndLabels, tensorOfShape } from "../arbitraries.ts";
+import { labels as labelsOf, logitsAndLabels, tensorOfShape } from "../../src/testing/index.ts";
 import { expectClose, rows } from "./helpers.ts";
 
 // Logits anywhere in [-1e4, 1e4]: far beyond where a naive e^z overflows (z > 709).

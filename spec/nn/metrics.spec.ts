@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/index.ts";
 import { accuracy, confusionMatrix, precisionRecall, predictions } from "../../src/nn/index.ts";
-import { labels as labelsOf } from "../arbitraries.ts";
+import { labels as labelsOf } from "../../src/testing/index.ts";
 
 // Three classes, six examples: truth and predictions.
 const truth = [0, 0, 1, 1, 2, 2];

@@ -15,7 +15,7 @@ import {
   type OptimizerState,
   type Params,
 } from "../../src/nn/index.ts";
-import { doubles } from "../arbitraries.ts";
+import { doubles } from "../../src/testing/index.ts";
 import { expectClose, snapshot } from "./helpers.ts";
 
 const vec = (values: number[]) => tensor(values, undefined, "float64");

@@ -3,7 +3,7 @@
 // so every generated case is used and shrinking stays simple.
 
 import fc from "fast-check";
-import { broadcastShapes, type DType, type Shape, sizeOf, Tensor, tensor } from "../src/autograd/index.ts";
+import { broadcastShapes, type DType, type Shape, sizeOf, Tensor, tensor } from "../autograd/index.ts";
 
 export interface ShapeOptions {
   readonly minRank?: number;
