@@ -53,6 +53,8 @@ const expectSameBits = (c: Case) => {
 // Sizes around the kernels' edges: single dimensions, odd row counts (rows go in pairs), column
 // counts on either side of the 4-wide vectors and 16-wide register blocks.
 const dim = fc.constantFrom(1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33);
+/** Batch sizes: one row, a pair, and whole and partial blocks of the kernels that go 32 rows at a time. */
+const rows = fc.constantFrom(1, 2, 3, 31, 32, 33, 64, 70);
 const evenDim = fc.constantFrom(2, 4, 6, 16, 34);
 
 /** float32 values with many exact zeros (and -0) at a per-case rate. */
@@ -83,7 +85,7 @@ describe("the WebAssembly backend's kernels give the reference loops' bits, eage
   });
 
   it("linear: x.W + b, with and without the relu", () => {
-    fc.assert(fc.property(fc.record({ m: dim, k: dim, n: dim, relu: fc.boolean(), z: zeroRate }).chain(({ m, k: kk, n, relu, z }) =>
+    fc.assert(fc.property(fc.record({ m: rows, k: dim, n: dim, relu: fc.boolean(), z: zeroRate }).chain(({ m, k: kk, n, relu, z }) =>
       fc.tuple(floats(m * kk, z), floats(kk * n, 0.1), floats(n, 0.1)).map(([x, w, b]): Case => ({ kernel: k.linear as Kernel<unknown>, params: { m, k: kk, n, relu }, inputs: [x, w, b] }))), expectSameBits));
   });
 
@@ -152,7 +154,7 @@ describe("the fused kernels of compiled programs compute the bits of the kernels
   });
 
   it("linearFromBytes is linear of x = pixels / 255, one row or many", () => {
-    fc.assert(fc.property(fc.record({ m: dim, k: dim, n: dim, relu: fc.boolean() }).chain(({ m, k: kk, n, relu }) =>
+    fc.assert(fc.property(fc.record({ m: rows, k: dim, n: dim, relu: fc.boolean() }).chain(({ m, k: kk, n, relu }) =>
       fc.record({ m: fc.constant(m), k: fc.constant(kk * 9), n: fc.constant(n), relu: fc.constant(relu), pixels: bytes(m * kk * 9), w: floats(kk * 9 * n, 0.1), b: floats(n, 0) })),
     ({ m, k: kk, n, relu, pixels, w, b }) => {
       const x = Float32Array.from(pixels, (v) => v / 255);

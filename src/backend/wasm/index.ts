@@ -34,6 +34,8 @@ export interface KernelExports {
   matmulTNListsSgd(lists: number, counts: number, b: number, rows: number, p: number, out: number, m: number, n: number, lr: number, decay: number, batch: number): void;
   matmulTNSgd(a: number, b: number, rows: number, list: number, p: number, out: number, m: number, k: number, n: number, lr: number, decay: number): void;
   linearFromBytes(a: number, b: number, bias: number, c: number, list: number, m: number, k: number, n: number, relu: number): void;
+  bytesListScratch(k: number): number;
+  linear(x: number, w: number, bias: number, c: number, list: number, m: number, k: number, n: number, relu: number): void;
   im2col(x: number, cols: number, ...geometry: ConvArgs): void;
   col2im(cols: number, dx: number, ...geometry: ConvArgs): void;
   positionsToChannels(src: number, dst: number, n: number, p: number, k: number, bias: number, hasBias: number, relu: number): void;
@@ -105,10 +107,7 @@ const fastKernels = (wasm: KernelExports): Map<Kernel<never>, Fast<never>> => {
   add(k.linear, {
     applies: (_p, inputs) => allF32(inputs),
     scratch: (p) => listScratch(p.k),
-    call: ([x, w, b], [out], s, { m, k: kk, n, relu }) => {
-      wasm.matmulNN(x!, w!, out!, s, m, kk, n);
-      wasm.addBias(out!, b!, m, n, relu ? 1 : 0);
-    },
+    call: ([x, w, b], [out], s, { m, k: kk, n, relu }) => wasm.linear(x!, w!, b!, out!, s, m, kk, n, relu ? 1 : 0),
   });
   add(k.maskPositive, {
     applies: (_p, inputs) => allF32(inputs),
@@ -156,7 +155,7 @@ const fastKernels = (wasm: KernelExports): Map<Kernel<never>, Fast<never>> => {
   });
   add(fused.linearFromBytes, {
     applies: () => true,
-    scratch: (p) => listScratch(p.k),
+    scratch: (p) => Math.max(listScratch(p.k), align(wasm.bytesListScratch(p.k))),
     call: ([x, w, b], [out], s, { m, k: kk, n, relu }) => wasm.linearFromBytes(x!, w!, b!, out!, s, m, kk, n, relu ? 1 : 0),
   });
   add(fused.maskColumnSums, {

@@ -618,12 +618,37 @@ function listByteRow(src: usize, count: i32, bBase: usize, rowBytes: usize, list
 }
 
 /**
- * linear (relu?(x . W + bias)) with x given as bytes A [m, k] scaled to x / 255 as it is read: the
- * product of matmulNN, two rows at a time, without making the scaled input. Same bits as unitFloats
- * then the linear kernel. `list` is scratch for k entries of 16 bytes.
+ * Rows of a layer's output go BLOCK at a time through the kernels below that take a whole batch
+ * (10,000 test images): each block's product gets its bias and relu while it is still in the cache,
+ * and a block's lists fit in it, instead of the whole output making a second trip through memory.
+ */
+const BLOCK: i32 = 32;
+
+/** Bytes of scratch linearFromBytes needs for an input of k columns (see fused.ts's listBytes). */
+export function bytesListScratch(k: i32): i32 {
+  return BLOCK * k * 8 + k * 2;
+}
+
+/**
+ * linear (relu?(x . W + bias)) with x given as bytes A [m, k] scaled to x / 255 as they are read,
+ * without making the scaled input: BLOCK rows at a time, their lists by pairs of columns
+ * (columnListsFromBytes) then their product (matmulNNLists); with k odd or fewer rows, two rows at a
+ * time as matmulNN does (a lone row: a prediction, by listByteRow). Every way gives the bits of
+ * unitFloats then the linear kernel. `list` is scratch of bytesListScratch(k) bytes.
  */
 export function linearFromBytes(a: usize, b: usize, bias: usize, c: usize, list: usize, m: i32, k: i32, n: i32, relu: i32): void {
   const rowBytes = <usize>n << 2;
+  if (m >= BLOCK && (k & 1) == 0) {
+    const counts = list + <usize>BLOCK * <usize>k * 8;
+    for (let i: i32 = 0; i < m; i += BLOCK) {
+      const rows = min(BLOCK, m - i);
+      const out = c + <usize>i * rowBytes;
+      columnListsFromBytes(a + <usize>i * <usize>k, list, counts, rows, k, rowBytes);
+      matmulNNLists(list, counts, b, out, rows, k, n);
+      addBias(out, bias, rows, n, relu);
+    }
+    return;
+  }
   for (let i: i32 = 0; i < m; i += 2) {
     const src = a + <usize>i * <usize>k;
     const c0 = c + <usize>i * rowBytes;
@@ -634,6 +659,17 @@ export function linearFromBytes(a: usize, b: usize, bias: usize, c: usize, list:
     sumRows(list, listByteRows(src, <usize>k, k, b, rowBytes, list), 0, c0, c0 + rowBytes, n);
   }
   addBias(c, bias, m, n, relu);
+}
+
+/** linear (relu?(x . W + bias)), x [m, k]: matmulNN and addBias, BLOCK rows at a time. `list` is scratch for k entries. */
+export function linear(x: usize, w: usize, bias: usize, c: usize, list: usize, m: i32, k: i32, n: i32, relu: i32): void {
+  const rowBytes = <usize>n << 2;
+  for (let i: i32 = 0; i < m; i += BLOCK) {
+    const rows = min(BLOCK, m - i);
+    const out = c + <usize>i * rowBytes;
+    product(x + <usize>i * (<usize>k << 2), <usize>k << 2, 4, w, out, list, rows, k, n);
+    addBias(out, bias, rows, n, relu);
+  }
 }
 
 // ---- convolutions, as im2col and the products above ----------------------------------------------
