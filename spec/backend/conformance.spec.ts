@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { arrayOf, compile, getBackend, type Backend, type Kernel, type Program, type TypedArray } from "../../src/backend/index.ts";
 import * as k from "../../src/backend/kernels.ts";
 import * as fused from "../../src/backend/wasm/fused.ts";
-import { convCases, type ConvCase } from "../../src/testing/index.ts";
+import { broadcastablePair, convCases, poolCases, type ConvCase } from "../../src/testing/index.ts";
 
 const reference = getBackend("reference")!;
 const wasm = getBackend("wasm")!;
@@ -137,6 +137,27 @@ describe("the WebAssembly backend's convolutions give the reference loops' bits,
     const g = Float32Array.from({ length: p.n * 3 * 24 * 24 }, (_, i) => ((i * 31) % 4 === 0 ? Math.cos(i) : 0));
     expectSameBits({ kernel: k.conv2d as Kernel<unknown>, params: { ...p, bias: false, relu: true }, inputs: [x, w] });
     expectSameBits({ kernel: k.conv2dTranspose as Kernel<unknown>, params: p, inputs: [g, w] });
+  });
+});
+
+describe("the WebAssembly backend's reductions and pooling give the reference loops' bits", () => {
+  it("sumToShape: sums over the axes around a kept block (a bias's gradient, column sums), and every other reduction", () => {
+    fc.assert(fc.property(broadcastablePair({ maxRank: 4, maxDim: 6 }).chain(({ a, shape }) => floats(shape.reduce((p, d) => p * d, 1), 0.3).map((x): Case => ({ kernel: k.sumToShape as Kernel<unknown>, params: { from: shape, to: a }, inputs: [x] }))), expectSameBits));
+    expectSameBits({ kernel: k.sumToShape as Kernel<unknown>, params: { from: [5, 7, 9, 11], to: [7, 1, 1] }, inputs: [Float32Array.from({ length: 5 * 7 * 9 * 11 }, (_, i) => Math.sin(i) * 100)] });
+  });
+
+  it("maxPool2d: each window's maximum and its position, ties to the first (many ties: zeros)", () => {
+    fc.assert(fc.property(poolCases({ maxBatch: 2, maxChannels: 3, maxKernel: 4, maxStride: 3, maxExtra: 9 }).chain((g) => {
+      const [n, c, h, w] = g.x;
+      const size = (d: number, kernel: number, s: number, p: number) => Math.floor((d + 2 * p - kernel) / s) + 1;
+      const params = { n, c, h, w, kh: g.kernel[0], kw: g.kernel[1], oh: size(h, g.kernel[0], g.stride[0], g.padding[0]), ow: size(w, g.kernel[1], g.stride[1], g.padding[1]), strideH: g.stride[0], strideW: g.stride[1], padTop: g.padding[0], padLeft: g.padding[1], dilationH: 1, dilationW: 1 };
+      return floats(n * c * h * w, 0.5).map((x): Case => ({ kernel: k.maxPool2d as Kernel<unknown>, params, inputs: [x] }));
+    }), expectSameBits));
+  });
+
+  it("scatterFlat: values added at their positions, repeats summed in order", () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 40 }).chain((size) => fc.integer({ min: 0, max: 60 }).chain((count) =>
+      fc.tuple(floats(count, 0.2), fc.array(fc.integer({ min: 0, max: size - 1 }), { minLength: count, maxLength: count })).map(([g, at]): Case => ({ kernel: k.scatterFlat as Kernel<unknown>, params: { size }, inputs: [g, Int32Array.from(at)] })))), expectSameBits));
   });
 });
 

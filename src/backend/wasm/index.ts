@@ -38,7 +38,25 @@ export interface KernelExports {
   col2im(cols: number, dx: number, ...geometry: ConvArgs): void;
   positionsToChannels(src: number, dst: number, n: number, p: number, k: number, bias: number, hasBias: number, relu: number): void;
   channelsToPositions(src: number, dst: number, n: number, k: number, p: number): void;
+  sumOuterInner(src: number, dst: number, outer: number, mid: number, inner: number): void;
+  maxPool(x: number, values: number, positions: number, planes: number, h: number, w: number, kh: number, kw: number, oh: number, ow: number, sh: number, sw: number, pt: number, pl: number): void;
+  scatterAdd(g: number, positions: number, out: number, count: number, size: number): void;
 }
+
+/**
+ * A sum of `from` down to `to` (a shape it was broadcast from) that keeps one block of axes and sums
+ * every axis before and after it: [outer, mid, inner] -> [mid] (a bias's gradient: [N, K, H, W] ->
+ * [K, 1, 1]; column sums: [m, n] -> [n]), or null when the kept axes are not one block.
+ */
+export const middleBlock = (from: readonly number[], to: readonly number[]): { outer: number; mid: number; inner: number } | null => {
+  const t = [...new Array<number>(Math.max(0, from.length - to.length)).fill(1), ...to];
+  const kept = from.map((d, i) => d > 1 && t[i] === d).map((x, i) => (x ? i : -1)).filter((i) => i >= 0);
+  const size = (a: readonly number[]) => a.reduce((p, d) => p * d, 1);
+  if (kept.length === 0) return { outer: size(from), mid: 1, inner: 1 };
+  const [first, last] = [kept[0]!, kept[kept.length - 1]!];
+  for (let i = first; i <= last; i++) if (t[i] !== from[i]) return null;
+  return { outer: size(from.slice(0, first)), mid: size(from.slice(first, last + 1)), inner: size(from.slice(last + 1)) };
+};
 
 /** A convolution's geometry as the module's functions take it, for `n` images. */
 type ConvArgs = [n: number, c: number, h: number, w: number, kh: number, kw: number, oh: number, ow: number, sh: number, sw: number, pt: number, pl: number, dh: number, dw: number];
@@ -203,6 +221,25 @@ const fastKernels = (wasm: KernelExports): Map<Kernel<never>, Fast<never>> => {
       wasm.channelsToPositions(g!, s + cols, p.n, p.k, positions);
       wasm.matmulTN(s + cols, s, dw!, s + cols + rows, p.k, p.n * positions, taps);
     },
+  });
+  add(k.sumToShape, {
+    applies: (p, inputs) => allF32(inputs) && middleBlock(p.from, p.to) !== null,
+    scratch: () => 0,
+    call: ([x], [out], _s, p) => {
+      const { outer, mid, inner } = middleBlock(p.from, p.to)!;
+      wasm.sumOuterInner(x!, out!, outer, mid, inner);
+    },
+  });
+  add(k.maxPool2d, {
+    applies: (_p, inputs) => allF32(inputs),
+    scratch: () => 0,
+    call: ([x], [values, positions], _s, p) =>
+      wasm.maxPool(x!, values!, positions!, p.n * p.c, p.h, p.w, p.kh, p.kw, p.oh, p.ow, p.strideH, p.strideW, p.padTop, p.padLeft),
+  });
+  add(k.scatterFlat, {
+    applies: (_p, inputs) => inputs[0]!.dtype === "float32" && inputs[1]!.dtype === "int32",
+    scratch: () => 0,
+    call: ([g, positions], [out], _s, { size }, _scalar, sizes) => wasm.scatterAdd(g!, positions!, out!, sizes[1]!, size),
   });
   return table;
 };
