@@ -41,7 +41,7 @@ export const learningPath: readonly Chapter[] = [
   },
   {
     title: "Convolution and pooling",
-    files: ["spec/autograd/conv.spec.ts"],
+    files: ["spec/autograd/conv.spec.ts", "spec/nn/conv-layers.spec.ts"],
   },
   {
     title: "Optimizers",
@@ -62,6 +62,7 @@ export const learningPath: readonly Chapter[] = [
       "spec/apps/checkpoint.spec.ts",
       "spec/apps/predict.spec.ts",
       "spec/apps/visualize.spec.ts",
+      "spec/apps/cnn.spec.ts",
       "spec/nn/activation-max.spec.ts",
       "spec/apps/",
       "spec/viz/",
