@@ -12,7 +12,7 @@ export { conv2d, conv2dTranspose, maxPool2d, avgPool2d, conv2dShape, pool2dShape
 export { matmul, type MatmulOptions } from "./ops/matmul.ts";
 export { linear, type LinearActivation, type LinearOptions } from "./ops/linear.ts";
 export { sgdUpdate, momentumUpdate, adamUpdate } from "./ops/update.ts";
-export { valueAndGrad, valueAndGradAux, grad, vjp, backward, watch } from "./grad.ts";
+export { valueAndGrad, valueAndGradAux, grad, vjp, backward, backwardOrder, watch } from "./grad.ts";
 export { jit, printProgram, printCompiledProgram, TraceError, type Jitted, type JitOptions } from "./jit.ts";
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from "./gradcheck.ts";
 export { treeMap, treeLeaves, type Tree } from "./tree.ts";
