@@ -130,13 +130,14 @@ describe("the WebAssembly backend's convolutions give the reference loops' bits,
     }).map(([p, x, g]): Case => ({ kernel: k.conv2dWeightGrad as Kernel<unknown>, params: p, inputs: [x, g] })), expectSameBits));
   });
 
-  it("conv2d and conv2dTranspose on a batch larger than one group of patches (MNIST-sized images, 160 of them)", () => {
+  it("conv2d, conv2dTranspose and conv2dWeightGrad on a batch of many groups of patches (160 MNIST-sized images)", () => {
     const p = { n: 160, c: 1, h: 28, w: 28, k: 3, kh: 5, kw: 5, oh: 24, ow: 24, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1 };
     const x = Float32Array.from({ length: p.n * 28 * 28 }, (_, i) => ((i * 7919) % 13 < 9 ? 0 : ((i * 104729) % 255) / 255));
     const w = Float32Array.from({ length: 3 * 25 }, (_, i) => Math.sin(i));
     const g = Float32Array.from({ length: p.n * 3 * 24 * 24 }, (_, i) => ((i * 31) % 4 === 0 ? Math.cos(i) : 0));
     expectSameBits({ kernel: k.conv2d as Kernel<unknown>, params: { ...p, bias: false, relu: true }, inputs: [x, w] });
     expectSameBits({ kernel: k.conv2dTranspose as Kernel<unknown>, params: p, inputs: [g, w] });
+    expectSameBits({ kernel: k.conv2dWeightGrad as Kernel<unknown>, params: p, inputs: [x, g] }); // summed group after group
   });
 });
 

@@ -41,6 +41,7 @@ export interface KernelExports {
   sumOuterInner(src: number, dst: number, outer: number, mid: number, inner: number): void;
   maxPool(x: number, values: number, positions: number, planes: number, h: number, w: number, kh: number, kw: number, oh: number, ow: number, sh: number, sw: number, pt: number, pl: number): void;
   scatterAdd(g: number, positions: number, out: number, count: number, size: number): void;
+  matmulTNAccumulate(a: number, b: number, c: number, list: number, m: number, k: number, n: number): void;
 }
 
 /**
@@ -63,8 +64,11 @@ type ConvArgs = [n: number, c: number, h: number, w: number, kh: number, kw: num
 const convArgs = (p: k.ConvGeometry, n: number): ConvArgs =>
   [n, p.c, p.h, p.w, p.kh, p.kw, p.oh, p.ow, p.strideH, p.strideW, p.padTop, p.padLeft, p.dilationH, p.dilationW];
 
-/** The most bytes of patch matrix (im2col) a convolution lays out at once: images go in groups that fit. */
-const PATCH_BYTES = 8 << 20;
+/**
+ * The most bytes of patch matrix (im2col) a convolution lays out at once: images go in groups whose
+ * patches stay in the L2 cache while the product reads them.
+ */
+const PATCH_BYTES = 256 << 10;
 /** Images per group, and the bytes of the patches, the output rows and the list of one group. */
 const convPlan = (p: k.ConvParams) => {
   const positions = p.oh * p.ow;
@@ -212,14 +216,18 @@ const fastKernels = (wasm: KernelExports): Map<Kernel<never>, Fast<never>> => {
     },
   });
   add(k.conv2dWeightGrad, {
-    // One product over the whole batch (its sums run over every image): only when its patches fit.
-    applies: (p, inputs) => allF32(inputs) && convPlan(p).group === p.n,
-    scratch: (p) => { const q = convPlan(p); return q.cols + q.rows + listScratch(Math.max(p.k, p.n * q.positions)); },
+    // G^T . patches summed over the whole batch, a group of images at a time (the sums go on from
+    // the last group's: matmulTNAccumulate).
+    applies: (_p, inputs) => allF32(inputs),
+    scratch: (p) => { const q = convPlan(p); return q.cols + q.rows + listScratch(Math.max(p.k, q.group * q.positions) + 2); },
     call: ([x, g], [dw], s, p) => {
-      const { positions, taps, cols, rows } = convPlan(p);
-      wasm.im2col(x!, s, ...convArgs(p, p.n));
-      wasm.channelsToPositions(g!, s + cols, p.n, p.k, positions);
-      wasm.matmulTN(s + cols, s, dw!, s + cols + rows, p.k, p.n * positions, taps);
+      const { positions, taps, group, cols, rows } = convPlan(p);
+      for (let b0 = 0; b0 < p.n; b0 += group) {
+        const n = Math.min(group, p.n - b0);
+        wasm.im2col(x! + 4 * b0 * p.c * p.h * p.w, s, ...convArgs(p, n));
+        wasm.channelsToPositions(g! + 4 * b0 * p.k * positions, s + cols, n, p.k, positions);
+        (b0 === 0 ? wasm.matmulTN : wasm.matmulTNAccumulate)(s + cols, s, dw!, s + cols + rows, p.k, n * positions, taps);
+      }
     },
   });
   add(k.sumToShape, {

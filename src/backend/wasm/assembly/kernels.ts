@@ -792,6 +792,10 @@ export function sumOuterInner(src: usize, dst: usize, outer: i32, mid: i32, inne
  * The first maximum in row-major order wins ties, and NaN wins, as the reference loops say.
  */
 export function maxPool(x: usize, values: usize, positions: usize, planes: i32, h: i32, w: i32, kh: i32, kw: i32, oh: i32, ow: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
+  if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && pt == 0 && pl == 0) {
+    maxPool2x2(x, values, positions, planes, h, w, oh, ow);
+    return;
+  }
   let out: usize = 0;
   for (let plane: i32 = 0; plane < planes; plane++) {
     const base = plane * h * w;
@@ -831,5 +835,55 @@ export function scatterAdd(g: usize, positions: usize, out: usize, count: i32, s
     if (<u32>p >= <u32>size) continue; // as a typed array ignores a write out of range
     const at = out + (<usize>p << 2);
     store<f32>(at, load<f32>(at) + load<f32>(g + (<usize>i << 2)));
+  }
+}
+
+/**
+ * C[m,n] += A^T . B (A stored [k,m], B [k,n]): matmulTN whose sums go on from C's values, so that a
+ * product over many rows (a filter gradient over a batch) can be taken a group of rows at a time
+ * while its patches are in cache. Every float32 sum is rounded at each step, so stopping and going
+ * on gives matmulTN's bits. Each pair of rows of C enters the list first, as rows of "B" weighted
+ * 1 for itself and 0 for its twin (C's values are finite sums, never -0).
+ */
+export function matmulTNAccumulate(a: usize, b: usize, c: usize, list: usize, m: i32, k: i32, n: i32): void {
+  const rowBytes = <usize>n << 2;
+  const stride = <usize>m << 2;
+  for (let i: i32 = 0; i < m; i += 2) {
+    const src = a + (<usize>i << 2);
+    const c0 = c + <usize>i * rowBytes;
+    if (i + 1 === m) {
+      store<u32>(list, <u32>c0);
+      store<f32>(list, 1, 4);
+      sumRow(list, 1 + listRow(src, stride, k, b, rowBytes, list + 8), c0, n);
+      break;
+    }
+    v128.store(list, v128.replace_lane<f32>(v128.replace_lane<u32>(f32x4.splat(0), 0, <u32>c0), 1, 1));
+    v128.store(list, v128.replace_lane<f32>(v128.replace_lane<u32>(f32x4.splat(0), 0, <u32>(c0 + rowBytes)), 2, 1), 16);
+    const nnz = listNonzerosByFours(src, 4, stride, true, k, b, rowBytes, list + 32);
+    sumRows(list, nnz + 2, 0, c0, c0 + rowBytes, n);
+  }
+}
+
+/** maxPool's 2 x 2 windows side by side (the common case), the same comparisons in the same order. */
+function maxPool2x2(x: usize, values: usize, positions: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32): void {
+  let out: usize = 0;
+  for (let plane: i32 = 0; plane < planes; plane++) {
+    for (let oy: i32 = 0; oy < oh; oy++) {
+      let p0 = plane * h * w + 2 * oy * w;
+      for (let ox: i32 = 0; ox < ow; ox++, p0 += 2) {
+        const p1 = p0 + w;
+        const r0 = x + (<usize>p0 << 2), r1 = x + (<usize>p1 << 2);
+        let best = load<f32>(r0), pos = p0;
+        let v = load<f32>(r0, 4);
+        if (v > best || (v != v && best == best)) { best = v; pos = p0 + 1; }
+        v = load<f32>(r1);
+        if (v > best || (v != v && best == best)) { best = v; pos = p1; }
+        v = load<f32>(r1, 4);
+        if (v > best || (v != v && best == best)) { best = v; pos = p1 + 1; }
+        store<f32>(values + out, best);
+        store<i32>(positions + out, pos);
+        out += 4;
+      }
+    }
   }
 }
