@@ -3,6 +3,7 @@
 //
 //   npm run bench                 # everything (about five minutes)
 //   npm run bench -- --skip-train # kernels, one step, inference only
+//   npm run bench -- --skip-cnn   # without the CNN recipe's part (bench/cnn.ts, alone: npx tsx bench/cnn.ts)
 //   npm run bench -- --rounds 1   # one training run each instead of three (the machine's speed
 //                                 # drifts, so ours and NumPy's 1-thread run alternate, in rounds)
 //
@@ -19,7 +20,7 @@ import { mlp, sgd, softmaxCrossEntropy, type OptimizerState, type Params } from 
 import { formatKernelRows, kernelBenchmarks, median, timePerCall } from "./kernels.ts";
 
 const { values: flags } = parseArgs({
-  options: { "skip-train": { type: "boolean" }, "skip-numpy": { type: "boolean" }, epochs: { type: "string", default: "10" }, rounds: { type: "string", default: "3" } },
+  options: { "skip-train": { type: "boolean" }, "skip-numpy": { type: "boolean" }, "skip-cnn": { type: "boolean" }, epochs: { type: "string", default: "10" }, rounds: { type: "string", default: "3" } },
 });
 const epochs = Number(flags.epochs);
 const rounds = Number(flags.rounds);
@@ -140,4 +141,10 @@ if (!flags["skip-train"]) {
   if (rss.length > 0) console.log(`Peak RSS of the training runs: ${rss.map((x) => x.toFixed(0)).join("; ")} MB`);
   const inference = numpyRuns.flatMap((run) => (typeof run === "object" && run.imagesPerSecond ? [run.imagesPerSecond] : []));
   if (inference.length > 0) console.log(`NumPy (1 thread) inference on the 10,000 test images: ${inference.map((x) => Math.round(x).toLocaleString("en-US")).join("; ")} images/s`);
+}
+
+// ---- the CNN recipe (bench/cnn.ts): its step, its latency, and full runs against NumPy's --------
+if (!flags["skip-cnn"]) {
+  console.log();
+  (await import("./cnn.ts")).cnnBenchmark({ epochs, rounds, train: !flags["skip-train"] && !flags["skip-numpy"] });
 }

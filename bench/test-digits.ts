@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { random } from "../src/autograd/index.ts";
 import { loadMnist } from "../src/data/mnist.ts";
 import { DEFAULT_MODEL_PATH, loadModelFile } from "../src/data/model-file.ts";
-import { mlp } from "../src/nn/index.ts";
+import { networkOf } from "../src/data/model.ts";
 
 export const chosenTestDigits = (extra: Record<string, { type: "string" }> = {}) => {
   const { values: flags } = parseArgs({
@@ -18,7 +18,7 @@ export const chosenTestDigits = (extra: Record<string, { type: "string" }> = {})
     process.exit(2);
   }
   const model = loadModelFile(flags.model as string);
-  const net = mlp(model.config.architecture, { activation: model.config.activation });
+  const { net } = networkOf(model.config);
   const test = loadMnist().test;
   const n = Math.min(count, test.count);
   const rng = new random.Rng(random.key(seed));

@@ -25,15 +25,15 @@ export const learningPath: readonly Chapter[] = [
   },
   {
     title: "The graph and its backward walk",
-    files: ["spec/autograd/graph.spec.ts", "spec/autograd/gradcheck.spec.ts", "spec/autograd/higher-order.spec.ts"],
+    files: ["spec/autograd/graph.spec.ts", "spec/autograd/backward-walk.spec.ts", "spec/autograd/gradcheck.spec.ts", "spec/autograd/higher-order.spec.ts"],
   },
   {
     title: "Softmax, log-softmax and cross-entropy",
-    files: ["spec/nn/losses.spec.ts"],
+    files: ["spec/nn/losses.spec.ts", "spec/nn/log-sum-exp.spec.ts", "spec/nn/cross-entropy-gradient.spec.ts"],
   },
   {
     title: "The worked example, and the dense layer's gradients",
-    files: ["spec/nn/worked-example.spec.ts", "spec/autograd/linear.spec.ts"],
+    files: ["spec/nn/worked-example.spec.ts", "spec/nn/dense-gradients.spec.ts", "spec/autograd/linear.spec.ts"],
   },
   {
     title: "Layers",
@@ -41,7 +41,7 @@ export const learningPath: readonly Chapter[] = [
   },
   {
     title: "Convolution and pooling",
-    files: ["spec/autograd/conv.spec.ts"],
+    files: ["spec/autograd/conv.spec.ts", "spec/nn/conv-layers.spec.ts"],
   },
   {
     title: "Optimizers",
@@ -52,8 +52,19 @@ export const learningPath: readonly Chapter[] = [
     files: ["spec/data/idx.spec.ts", "spec/data/idx-parse.spec.ts", "spec/data/idx-fuzz.spec.ts", "spec/data/mnist.spec.ts", "spec/data/batches.spec.ts", "spec/data/"],
   },
   {
-    title: "The seed's questions, answered by measurement",
-    files: ["spec/questions/"],
+    title: "Questions, answered by measurement",
+    files: [
+      "spec/questions/logistic-regression.spec.ts",
+      "spec/questions/hidden-units.spec.ts",
+      "spec/questions/activations.spec.ts",
+      "spec/questions/initialization.spec.ts",
+      "spec/questions/cross-entropy-or-mse.spec.ts",
+      "spec/questions/learning-rate.spec.ts",
+      "spec/questions/optimizers.spec.ts",
+      "spec/questions/batch-size.spec.ts",
+      "spec/questions/overfitting.spec.ts",
+      "spec/questions/",
+    ],
   },
   {
     title: "The apps",
@@ -62,6 +73,7 @@ export const learningPath: readonly Chapter[] = [
       "spec/apps/checkpoint.spec.ts",
       "spec/apps/predict.spec.ts",
       "spec/apps/visualize.spec.ts",
+      "spec/apps/cnn.spec.ts",
       "spec/nn/activation-max.spec.ts",
       "spec/apps/",
       "spec/viz/",

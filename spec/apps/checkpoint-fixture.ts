@@ -11,7 +11,7 @@ export const FILE = "small.ckpt.safetensors";
 export const DATA: DataFacts = { dir: null, source: "20 test images of 4 x 4", count: 20, rows: 4, cols: 4 };
 
 export const smallConfig = (optimizer: RunConfig["optimizer"]): RunConfig => ({
-  epochs: 3, batchSize: 8, lr: 0.05, optimizer, schedule: "cosine", hidden: [3], activation: "relu", dropout: 0, weightDecay: 0.01, seed: 5, valSplit: 0.1, limit: null,
+  model: "mlp", filters: [], epochs: 3, batchSize: 8, lr: 0.05, optimizer, schedule: "cosine", hidden: [3], activation: "relu", dropout: 0, weightDecay: 0.01, seed: 5, valSplit: 0.1, limit: null,
 });
 
 /** What train.ts builds for `config` on the 20 examples: the split, the batches, a fresh network, the optimizer. */
@@ -24,7 +24,7 @@ export const runShapeFor = (config: RunConfig): RunShape => {
     data: { ...DATA, count },
     trainExamples,
     stepsPerEpoch,
-    params: makeNetwork(config, DATA.rows * DATA.cols).init(initKey).params,
+    params: makeNetwork(config, DATA.rows, DATA.cols).net.init(initKey, [DATA.rows * DATA.cols]).params,
     optimizer: makeOptimizer(config, makeSchedule(config, stepsPerEpoch)),
   };
 };
@@ -39,7 +39,7 @@ export const smallBatch = (seed = 0): { x: Tensor; labels: Uint8Array } => ({
 export const validParts = (optimizer: RunConfig["optimizer"]): { params: Params; state: unknown; info: CheckpointInfo } => {
   const config = smallConfig(optimizer);
   const shape = runShapeFor(config);
-  const net = makeNetwork(config, 16);
+  const { net } = makeNetwork(config, DATA.rows, DATA.cols);
   let params = shape.params;
   let state = shape.optimizer.init(params);
   for (let k = 0; k < 4; k++) {

@@ -39,7 +39,7 @@ describe("a Hessian-vector product of an MLP loss", () => {
     const labels = [0, 1, 2, 1, 0, 2];
     const loss = (p: Params) => softmaxCrossEntropy(net.apply(p, x), labels);
     const v = treeMap(params, (t, path) => random.normal(random.foldIn(random.key(5), path.length), t.shape, { dtype: "float64" }));
-    // The README's two lines: H v is the gradient of <grad(loss), v>.
+    // docs/engine.md's two lines: H v is the gradient of <grad(loss), v>.
     const dot = (a: Params, b: Params) => treeLeaves(a).reduce((s, { path, leaf }) => add(s, sum(mul(leaf, flattenTree(b)[path]!))), scalar(0, "float64"));
     const hvp = (p: Params, w: Params) => grad((q: Params) => dot(grad(loss)(q), w))(p);
     const hv = hvp(params, v);

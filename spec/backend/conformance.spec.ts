@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { arrayOf, compile, getBackend, type Backend, type Kernel, type Program, type TypedArray } from "../../src/backend/index.ts";
 import * as k from "../../src/backend/kernels.ts";
 import * as fused from "../../src/backend/wasm/fused.ts";
-import { convCases, type ConvCase } from "../../src/testing/index.ts";
+import { broadcastablePair, convCases, poolCases, type ConvCase } from "../../src/testing/index.ts";
 
 const reference = getBackend("reference")!;
 const wasm = getBackend("wasm")!;
@@ -132,13 +132,35 @@ describe("the WebAssembly backend's convolutions give the reference loops' bits,
     }).map(([p, x, g]): Case => ({ kernel: k.conv2dWeightGrad as Kernel<unknown>, params: p, inputs: [x, g] })), expectSameBits));
   });
 
-  it("conv2d and conv2dTranspose on a batch larger than one group of patches (MNIST-sized images, 160 of them)", () => {
+  it("conv2d, conv2dTranspose and conv2dWeightGrad on a batch of many groups of patches (160 MNIST-sized images)", () => {
     const p = { n: 160, c: 1, h: 28, w: 28, k: 3, kh: 5, kw: 5, oh: 24, ow: 24, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1 };
     const x = Float32Array.from({ length: p.n * 28 * 28 }, (_, i) => ((i * 7919) % 13 < 9 ? 0 : ((i * 104729) % 255) / 255));
     const w = Float32Array.from({ length: 3 * 25 }, (_, i) => Math.sin(i));
     const g = Float32Array.from({ length: p.n * 3 * 24 * 24 }, (_, i) => ((i * 31) % 4 === 0 ? Math.cos(i) : 0));
     expectSameBits({ kernel: k.conv2d as Kernel<unknown>, params: { ...p, bias: false, relu: true }, inputs: [x, w] });
     expectSameBits({ kernel: k.conv2dTranspose as Kernel<unknown>, params: p, inputs: [g, w] });
+    expectSameBits({ kernel: k.conv2dWeightGrad as Kernel<unknown>, params: p, inputs: [x, g] }); // summed group after group
+  });
+});
+
+describe("the WebAssembly backend's reductions and pooling give the reference loops' bits", () => {
+  it("sumToShape: sums over the axes around a kept block (a bias's gradient, column sums), and every other reduction", () => {
+    fc.assert(fc.property(broadcastablePair({ maxRank: 4, maxDim: 6 }).chain(({ a, shape }) => floats(shape.reduce((p, d) => p * d, 1), 0.3).map((x): Case => ({ kernel: k.sumToShape as Kernel<unknown>, params: { from: shape, to: a }, inputs: [x] }))), expectSameBits));
+    expectSameBits({ kernel: k.sumToShape as Kernel<unknown>, params: { from: [5, 7, 9, 11], to: [7, 1, 1] }, inputs: [Float32Array.from({ length: 5 * 7 * 9 * 11 }, (_, i) => Math.sin(i) * 100)] });
+  });
+
+  it("maxPool2d: each window's maximum and its position, ties to the first (many ties: zeros)", () => {
+    fc.assert(fc.property(poolCases({ maxBatch: 2, maxChannels: 3, maxKernel: 4, maxStride: 3, maxExtra: 9 }).chain((g) => {
+      const [n, c, h, w] = g.x;
+      const size = (d: number, kernel: number, s: number, p: number) => Math.floor((d + 2 * p - kernel) / s) + 1;
+      const params = { n, c, h, w, kh: g.kernel[0], kw: g.kernel[1], oh: size(h, g.kernel[0], g.stride[0], g.padding[0]), ow: size(w, g.kernel[1], g.stride[1], g.padding[1]), strideH: g.stride[0], strideW: g.stride[1], padTop: g.padding[0], padLeft: g.padding[1], dilationH: 1, dilationW: 1 };
+      return floats(n * c * h * w, 0.5).map((x): Case => ({ kernel: k.maxPool2d as Kernel<unknown>, params, inputs: [x] }));
+    }), expectSameBits));
+  });
+
+  it("scatterFlat: values added at their positions, repeats summed in order", () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 40 }).chain((size) => fc.integer({ min: 0, max: 60 }).chain((count) =>
+      fc.tuple(floats(count, 0.2), fc.array(fc.integer({ min: 0, max: size - 1 }), { minLength: count, maxLength: count })).map(([g, at]): Case => ({ kernel: k.scatterFlat as Kernel<unknown>, params: { size }, inputs: [g, Int32Array.from(at)] })))), expectSameBits));
   });
 });
 

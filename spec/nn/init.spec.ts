@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { random, type Tensor } from "../../src/autograd/index.ts";
-import { fans, glorotNormal, glorotUniform, heNormal, zeros } from "../../src/nn/index.ts";
+import { convFanAxes, fans, glorotNormal, glorotUniform, heNormal, zeros } from "../../src/nn/index.ts";
 import { maxAbs } from "./helpers.ts";
 
 const stats = (t: Tensor) => {
@@ -17,6 +17,24 @@ describe("fans", () => {
     expect(fans([3, 4, 5])).toEqual({ fanIn: 12, fanOut: 5 });
     expect(fans([7])).toEqual({ fanIn: 7, fanOut: 7 });
     expect(fans([])).toEqual({ fanIn: 1, fanOut: 1 });
+  });
+});
+
+describe("fans of a convolution's filters [K, C, kh, kw]", () => {
+  it("multiply the axes the layer names: fanIn = C kh kw (axes 1, 2, 3), fanOut = K kh kw (axes 0, 2, 3)", () => {
+    expect(fans([32, 16, 5, 5], convFanAxes)).toEqual({ fanIn: 16 * 25, fanOut: 32 * 25 });
+    expect(() => fans([3, 4], convFanAxes)).toThrow(/axis 2 is not an axis of shape \[3, 4\]/);
+  });
+
+  it("give He normal the variance 2 / (C kh kw) and Glorot the variances 2 / (fanIn + fanOut), within 2%", () => {
+    const shape = [64, 8, 5, 5];
+    const [fanIn, fanOut] = [8 * 25, 64 * 25];
+    const check = (t: { data: ArrayLike<number> } & Tensor, variance: number) => expect(Math.abs(stats(t).std ** 2 / variance - 1)).toBeLessThan(0.04);
+    check(heNormal(random.key(1), shape, "float32", convFanAxes), 2 / fanIn);
+    check(glorotNormal(random.key(2), shape, "float32", convFanAxes), 2 / (fanIn + fanOut));
+    check(glorotUniform(random.key(3), shape, "float32", convFanAxes), 2 / (fanIn + fanOut));
+    // Without the axes, every axis but the last would count as fanIn: 64 * 8 * 5 inputs, a tenth of the right variance.
+    expect(stats(heNormal(random.key(1), shape)).std ** 2).toBeLessThan(0.2 * (2 / fanIn));
   });
 });
 

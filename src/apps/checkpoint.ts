@@ -9,7 +9,7 @@ import { basename } from "node:path";
 import { random, Tensor, type Tree } from "../autograd/index.ts";
 import { checkpointFromBytes, checkpointToBytes, ModelFileError, type MlpParams } from "../data/model.ts";
 import { treeMismatch, type Optimizer, type OptimizerState, type Params } from "../nn/index.ts";
-import { checkRunSize, configFromJson, layerSizes, type RunConfig } from "./run-config.ts";
+import { checkModelFlags, checkRunSize, configFromJson, type RunConfig } from "./run-config.ts";
 
 /** A checkpoint that cannot be used: the message names the file and the field. */
 export class CheckpointError extends ModelFileError {
@@ -176,7 +176,12 @@ export const readCheckpoint = (bytes: Uint8Array, file: string): Checkpoint => {
       cols: number(d.cols, "data.cols", 1, 2 ** 32 - 1, true),
     };
     // A run too large to train is refused here, before a network is built for it.
-    checkRunSize(config, layerSizes(config, data.rows * data.cols), data.count, (flag, what) => fail("config", `describes a run too large to train (as --${flag}: ${what})`));
+    try {
+      checkModelFlags(config, data);
+    } catch (e) {
+      fail("config", `describes a run train.ts would refuse (as ${(e as Error).message})`);
+    }
+    checkRunSize(config, data, data.count, (flag, what) => fail("config", `describes a run too large to train (as --${flag}: ${what})`));
   }
   if (info.note !== undefined && typeof info.note !== "string") fail("note", `is ${shown(info.note)}: expected a string`);
 
@@ -222,7 +227,8 @@ export const checkCheckpointFits = (c: Checkpoint, file: string, run: RunShape):
   }
   const paramsMismatch = treeMismatch(run.params, c.params);
   if (paramsMismatch !== null) {
-    throw new CheckpointError(`${file}: the parameters do not match the network of info.config (hidden ${JSON.stringify(c.info.config.hidden)}, ${inputs} inputs): ${paramsMismatch}`);
+    const { model, filters, hidden } = c.info.config;
+    throw new CheckpointError(`${file}: the parameters do not match the network of info.config (${model === "cnn" ? `cnn, filters ${JSON.stringify(filters)}, ` : ""}hidden ${JSON.stringify(hidden)}, ${inputs} inputs): ${paramsMismatch}`);
   }
   const expected = run.optimizer.init(c.params);
   const stateMismatch = treeMismatch(expected as unknown as Tree, c.optimizerState as unknown as Tree);

@@ -10,7 +10,8 @@ import { argmax, tensor } from "../autograd/index.ts";
 import { MAX_PIXELS_LIMIT, readImage } from "../data/image-io.ts";
 import { checkFiniteLogits, DEFAULT_MODEL_PATH, loadModelFile } from "../data/model-file.ts";
 import { asciiArt, digitDoubts, preprocess } from "../data/preprocess.ts";
-import { mlp, softmax } from "../nn/index.ts";
+import { softmax } from "../nn/index.ts";
+import { networkOf } from "../data/model.ts";
 import { intFlag, parseFlags, runMain, usage, UsageError, type FlagSpec } from "./cli.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -65,7 +66,7 @@ const main = (): number => {
   const maxPixels = intFlag("max-pixels", (v["max-pixels"] as string | undefined) ?? "25000000", 1, MAX_PIXELS_LIMIT);
   const modelPath = (v.model as string | undefined) ?? DEFAULT_MODEL_PATH;
   const model = loadModelFile(modelPath);
-  const net = mlp(model.config.architecture, { activation: model.config.activation });
+  const { net } = networkOf(model.config);
 
   const results: Result[] = files.map((file) => {
     try {

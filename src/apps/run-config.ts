@@ -3,7 +3,8 @@
 // and what they make: the network, the learning-rate schedule, the optimizer. Wiring only.
 
 import {
-  adam, constant, cosineDecay, exponentialDecay, mlp, momentum, sgd, stepDecay, type Mlp, type Optimizer, type Schedule,
+  adam, cnnLayerList, constant, cosineDecay, exponentialDecay, listSize, mlpLayerList, momentum, networkFromList, sgd, stepDecay,
+  type Layer, type LayerSpec, type Optimizer, type Schedule,
 } from "../nn/index.ts";
 import { formatBytes } from "../data/files.ts";
 import { choiceFlag, FlagValueError, grouped, intFlag, intListFlag, numberFlag, UsageError } from "./cli.ts";
@@ -11,9 +12,22 @@ import { choiceFlag, FlagValueError, grouped, intFlag, intListFlag, numberFlag, 
 export const OPTIMIZERS = ["sgd", "momentum", "adam"] as const;
 export const SCHEDULES = ["constant", "step", "exp", "cosine"] as const;
 export const ACTIVATIONS = ["relu", "tanh", "sigmoid"] as const;
+export const MODELS = ["mlp", "cnn"] as const;
+
+/**
+ * Each model's recipe: the flags' defaults where they differ from the seed's MLP recipe. The CNN's
+ * reaches 99.3% or more on the MNIST test set in its 10 epochs (README: the seeds measured).
+ */
+export const RECIPES: Readonly<Record<(typeof MODELS)[number], Readonly<Record<string, string>>>> = {
+  mlp: { filters: "" },
+  cnn: { filters: "16,32", hidden: "128", optimizer: "momentum", lr: "0.05", schedule: "cosine", dropout: "0.25", "weight-decay": "0.0005" },
+};
 
 /** Everything that determines a run's numbers; stored in checkpoints so a resume continues the same run. */
 export interface RunConfig {
+  readonly model: (typeof MODELS)[number];
+  /** The CNN's convolutions' filter counts (each a 5 x 5 convolution, relu, 2 x 2 max pooling); none for an MLP. */
+  readonly filters: readonly number[];
   readonly epochs: number;
   readonly batchSize: number;
   readonly lr: number;
@@ -33,9 +47,13 @@ interface Rule {
   readonly flag: string;
   readonly json: "number" | "string" | "numbers" | "number or null";
   readonly parse: (raw: string) => unknown;
+  /** The value a checkpoint written before the setting existed means. */
+  readonly before?: unknown;
 }
 
 export const CONFIG_RULES: { readonly [K in keyof RunConfig]: Rule } = {
+  model: { flag: "model", json: "string", parse: (raw) => choiceFlag("model", raw, MODELS), before: "mlp" },
+  filters: { flag: "filters", json: "numbers", parse: (raw) => intListFlag("filters", raw), before: [] },
   epochs: { flag: "epochs", json: "number", parse: (raw) => intFlag("epochs", raw, 1, 100_000) },
   batchSize: { flag: "batch-size", json: "number", parse: (raw) => intFlag("batch-size", raw, 1, 1_000_000) },
   lr: { flag: "lr", json: "number", parse: (raw) => numberFlag("lr", raw, 0, 1e6, { minOpen: true }) },
@@ -77,7 +95,7 @@ export const configFromJson = (json: unknown, fail: (field: string, what: string
   const config: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
     const rule = CONFIG_RULES[key];
-    const v = given[key];
+    const v = given[key] === undefined && rule.before !== undefined ? rule.before : given[key];
     const typed =
       rule.json === "number" ? typeof v === "number"
       : rule.json === "string" ? typeof v === "string"
@@ -121,11 +139,35 @@ export const makeOptimizer = (c: RunConfig, learningRate: Schedule): Optimizer =
       ? (momentum({ learningRate, momentum: 0.9, weightDecay: c.weightDecay }) as Optimizer)
       : (adam({ learningRate, weightDecay: c.weightDecay }) as Optimizer);
 
-/** Layer sizes from input to output: [inputs, ...hidden, 10]. */
+/** Layer sizes from input to output: [inputs, ...hidden, 10] (an MLP's; a CNN's dense layers after its convolutions). */
 export const layerSizes = (c: RunConfig, inputs: number): number[] => [inputs, ...c.hidden, 10];
 
-export const makeNetwork = (c: RunConfig, inputs: number): Mlp =>
-  mlp(layerSizes(c, inputs), { activation: c.activation, ...(c.dropout > 0 && { dropout: c.dropout }) });
+/** The run's layer list, for images of rows x cols pixels. */
+export const layerList = (c: RunConfig, rows: number, cols: number): LayerSpec[] =>
+  c.model === "mlp" ? mlpLayerList(layerSizes(c, rows * cols), c.activation, c.dropout) : cnnLayerList(rows, cols, c.filters, c.hidden, 10, c.dropout);
+
+/** The run's network (taking rows of rows * cols pixels) and its layer list. */
+export const makeNetwork = (c: RunConfig, rows: number, cols: number): { net: Layer; layers: LayerSpec[] } => {
+  const { net, layers } = networkFromList(layerList(c, rows, cols), [rows * cols]);
+  return { net, layers };
+};
+
+/**
+ * The flags that do not fit --model: an MLP has no convolutions (--filters), a CNN needs at least
+ * one and has relu layers. Throws a UsageError naming the flag.
+ */
+export const checkModelFlags = (c: RunConfig, images: { rows: number; cols: number }): void => {
+  if (c.model === "mlp" && c.filters.length > 0) throw new UsageError(`--filters: ${flagText(c.filters)} is not accepted with --model mlp (an MLP has no convolutions); expected --model cnn, or no --filters`);
+  if (c.model === "cnn") {
+    if (c.filters.length === 0) throw new UsageError("--filters: a CNN needs at least one convolution; expected comma-separated filter counts such as 16,32");
+    if (c.activation !== "relu") throw new UsageError(`--activation: ${c.activation} is not accepted with --model cnn (its layers use relu); expected relu`);
+    try {
+      listSize(layerList(c, images.rows, images.cols), [images.rows * images.cols]);
+    } catch (e) {
+      throw new UsageError(`--filters: ${flagText(c.filters)} is not accepted for ${images.rows}x${images.cols} images: each 5x5 convolution and 2x2 pooling shrinks them, and ${(e as Error).message}; expected fewer convolutions`);
+    }
+  }
+};
 
 /** The largest network train.ts builds: 50 million parameters (200 MB of float32, about 1 GB to train with Adam). */
 export const MAX_PARAMETERS = 50_000_000;
@@ -148,27 +190,34 @@ export interface RunSize {
  * UsageError "--hidden: ..."; a checkpoint names its own field instead).
  */
 export const checkRunSize = (
-  c: RunConfig, sizes: readonly number[], trainCount: number,
+  c: RunConfig, images: { rows: number; cols: number }, trainCount: number,
   refuse: (flag: string, what: string) => never = (flag, what) => {
     throw new UsageError(`--${flag}: ${what}`);
   },
 ): RunSize => {
-  let parameters = 0;
-  for (let i = 1; i < sizes.length; i++) parameters += sizes[i - 1]! * sizes[i]! + sizes[i]!;
+  const layers = layerList(c, images.rows, images.cols);
+  const describe = c.model === "mlp" ? `the network [${layerSizes(c, images.rows * images.cols).join(", ")}]` : `the CNN of filters ${flagText(c.filters)} and dense layers ${flagText(c.hidden)}`;
+  let size: { parameters: number; values: number };
+  try {
+    size = listSize(layers, [images.rows * images.cols]);
+  } catch (e) {
+    return refuse("filters", `${flagText(c.filters)} does not fit ${images.rows}x${images.cols} images: ${(e as Error).message}`);
+  }
+  const { parameters } = size;
   if (parameters > MAX_PARAMETERS) {
     refuse(
       "hidden",
-      `${JSON.stringify(flagText(c.hidden))} is not accepted: the network [${sizes.join(", ")}] would have ${grouped(parameters)} parameters ` +
+      `${JSON.stringify(flagText(c.hidden))} is not accepted: ${describe} would have ${grouped(parameters)} parameters ` +
         `(${formatBytes(4 * parameters)} of float32 weights), more than the limit of ${grouped(MAX_PARAMETERS)}; expected smaller hidden layers`,
     );
   }
   const rows = Math.min(c.batchSize, trainCount);
-  const values = rows * sizes.reduce((s, d) => s + d, 0);
+  const values = rows * size.values;
   if (values > MAX_BATCH_VALUES) {
     refuse(
       "batch-size",
       `${c.batchSize} is not accepted with --hidden ${flagText(c.hidden)}: one batch of ${grouped(rows)} examples would pass ${grouped(values)} values ` +
-        `through the layers [${sizes.join(", ")}], more than the limit of ${grouped(MAX_BATCH_VALUES)}; expected a smaller batch or smaller layers`,
+        `through ${describe}, more than the limit of ${grouped(MAX_BATCH_VALUES)}; expected a smaller batch or smaller layers`,
     );
   }
   return { parameters, modelBytes: 4 * parameters, checkpointBytes: 4 * parameters * (1 + SLOTS[c.optimizer]) };

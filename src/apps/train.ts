@@ -1,4 +1,4 @@
-// The main job: train an MLP on MNIST and report like the seed. Wiring only: the maths lives in
+// The main job: train an MLP (or a CNN, --model cnn) on MNIST and report like the seed. Wiring only: the maths lives in
 // src/autograd and src/nn, the files in src/data.
 //
 //   tsx src/apps/train.ts                 # the seed's recipe: [784,128,64,10], ReLU, SGD 0.1, batch 64, 10 epochs
@@ -11,18 +11,22 @@ import { batchCount, batches, loadMnist, scalePixels, splitTrainValidation, type
 import { checkWritable, FileError, formatBytes, freeBytes, lockForWriting, writeFileAtomic } from "../data/files.ts";
 import { readModelBytes } from "../data/model-file.ts";
 import { ModelFileError, modelToBytes, type MlpParams } from "../data/model.ts";
-import { accuracy, confusionMatrix, countParams, softmaxCrossEntropy, type OptimizerState, type Params } from "../nn/index.ts";
+import { accuracy, confusionMatrix, countParams, describeLayer, layerRows, softmaxCrossEntropy, type OptimizerState, type Params } from "../nn/index.ts";
 import {
   checkCheckpointFits, checkpointBytes, CheckpointError, keyNumbers, readCheckpoint, type Checkpoint, type CheckpointInfo, type DataFacts, type EpochRecord, type Position,
 } from "./checkpoint.ts";
-import { grouped, parseFlags, percent, Progress, runMain, shellWord, usage, UsageError, type FlagSpec } from "./cli.ts";
+import { choiceFlag, grouped, parseFlags, percent, Progress, runMain, shellWord, usage, UsageError, type FlagSpec } from "./cli.ts";
 import { writeReport } from "./report.ts";
 import {
-  ACTIVATIONS, checkRunSize, configFromFlags, differingFlags, layerSizes, makeNetwork, makeOptimizer, makeSchedule, OPTIMIZERS, SCHEDULES, type RunConfig,
+  ACTIVATIONS, checkModelFlags, checkRunSize, configFromFlags, differingFlags, layerSizes, makeNetwork, makeOptimizer, makeSchedule, MODELS, OPTIMIZERS, RECIPES, SCHEDULES,
+  type RunConfig,
 } from "./run-config.ts";
 
 const DEFAULT_OUT = "models/mnist-mlp.safetensors";
-const FLAGS: Record<string, FlagSpec> = {
+const DEFAULT_OUTS: Record<RunConfig["model"], string> = { mlp: DEFAULT_OUT, cnn: "models/mnist-cnn.safetensors" };
+const BASE_FLAGS: Record<string, FlagSpec> = {
+  model: { type: "string", default: "mlp", value: MODELS.join("|"), help: "the network: the seed's multilayer perceptron, or a convolutional network (5x5 convolutions with relu and 2x2 max pooling, then dense layers)" },
+  filters: { type: "string", value: "N,N,...", help: "the CNN's convolutions' filter counts, comma-separated" },
   epochs: { type: "string", default: "10", value: "N", help: "passes over the training set" },
   "batch-size": { type: "string", default: "64", value: "N", help: "examples per gradient step" },
   lr: { type: "string", default: "0.1", value: "RATE", help: "learning rate (the initial one with a schedule)" },
@@ -47,7 +51,13 @@ const FLAGS: Record<string, FlagSpec> = {
   help: { type: "boolean", short: "h", help: "show this help" },
 };
 
-const USAGE = usage("train.ts", "Train a multilayer perceptron on MNIST. With no flags: the seed's recipe.", FLAGS);
+/** The flags, each default the MLP's, the CNN recipe's beside it where it differs. */
+const FLAGS: Record<string, FlagSpec> = Object.fromEntries(Object.entries(BASE_FLAGS).map(([name, f]) => {
+  const cnn = RECIPES.cnn[name];
+  return [name, cnn === undefined ? f : { ...f, help: `${f.help} (with --model cnn: ${cnn})` }];
+}));
+
+const USAGE = usage("train.ts", "Train a multilayer perceptron (or, with --model cnn, a convolutional network) on MNIST. With no flags: the seed's recipe.", FLAGS);
 
 interface Options {
   readonly config: RunConfig;
@@ -75,7 +85,8 @@ const checkOutName = (out: string): void => {
 const parseOptions = (argv: string[]): Options | "help" => {
   const { values: v } = parseFlags(argv, FLAGS);
   if (v.help) return "help";
-  const config = configFromFlags((flag) => (v[flag] as string | undefined) ?? (FLAGS[flag]!.default as string | undefined));
+  const model = choiceFlag("model", (v.model as string | undefined) ?? "mlp", MODELS);
+  const config = configFromFlags((flag) => (v[flag] as string | undefined) ?? RECIPES[model][flag] ?? (FLAGS[flag]!.default as string | undefined));
   const out = v.out as string | undefined;
   if (out !== undefined) checkOutName(out);
   return {
@@ -118,10 +129,11 @@ const OPTIMIZER_DETAIL: Record<RunConfig["optimizer"], string> = { sgd: "", mome
 const SCHEDULE_DETAIL: Record<RunConfig["schedule"], string> = { constant: "", step: " (halved every 3 epochs)", exp: " (decayed to a tenth over the run)", cosine: " (cosine to 0 over the run)" };
 
 /** Every setting that decides a run's numbers, for the report's table. */
-const hyperparameters = (c: RunConfig, sizes: readonly number[], data: { train: number; validation: number; source: string }): [string, string][] => [
-  ["architecture", `[${sizes.join(", ")}]`],
+const hyperparameters = (c: RunConfig, architecture: string, data: { train: number; validation: number; source: string }): [string, string][] => [
+  ["model", c.model],
+  ["architecture", architecture],
   ["activation", c.activation],
-  ["initialization", c.activation === "relu" ? "He normal (weights), zeros (biases)" : "Glorot uniform (weights), zeros (biases)"],
+  ["initialization", `${c.activation === "relu" ? "He normal" : "Glorot uniform"} (weights${c.model === "cnn" ? "; a filter's fan-in is channels x 5 x 5" : ""}), zeros (biases)`],
   ["loss", "softmax cross-entropy"],
   ["optimizer", `${c.optimizer}${OPTIMIZER_DETAIL[c.optimizer]}`],
   ["learning rate", String(c.lr)],
@@ -237,7 +249,7 @@ const main = async (): Promise<number> => {
 
   // ---- resume: the checkpoint's run configuration wins, except for a longer --epochs ------------
   const { resume, config, out, data: dataDir } =
-    parsed.resume === undefined ? { resume: null, config: parsed.config, out: parsed.out ?? DEFAULT_OUT, data: parsed.data } : resumeRun(parsed, parsed.resume);
+    parsed.resume === undefined ? { resume: null, config: parsed.config, out: parsed.out ?? DEFAULT_OUTS[parsed.config.model], data: parsed.data } : resumeRun(parsed, parsed.resume);
   const resumed = resume?.checkpoint ?? null;
   if (resumed && config.epochs !== resumed.info.config.epochs && (config.schedule === "exp" || config.schedule === "cosine")) {
     process.stderr.write(`note: the ${config.schedule} schedule spans the run's epochs: with --epochs ${config.epochs} instead of ${resumed.info.config.epochs}, the learning rates from here on differ from the original run's\n`);
@@ -268,18 +280,20 @@ const main = async (): Promise<number> => {
   const dataFacts: DataFacts = { dir: dataDir === undefined ? null : resolve(dataDir), source: mnist.source, count: trainAll.count, rows: trainAll.rows, cols: trainAll.cols };
 
   // ---- model and optimizer: their size checked, a checkpoint checked against them -------------
+  const images = { rows: trainAll.rows, cols: trainAll.cols };
+  checkModelFlags(config, images);
   const sizes = layerSizes(config, trainAll.rows * trainAll.cols);
-  const size = checkRunSize(config, sizes, holdout.train.length);
+  const size = checkRunSize(config, images, holdout.train.length);
   const existing = [out, ckptFile].reduce((n, f) => n + (statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0);
   const need = size.modelBytes + 2 * size.checkpointBytes + 2 ** 20 - existing; // a checkpoint is written beside the last one
   const free = freeBytes(dirname(out));
   if (free !== null && free < need) {
     throw new Error(`--out: ${dirname(out)} has ${formatBytes(free)} free; this run's model and checkpoints need about ${formatBytes(need)}. Free some space or choose another --out`);
   }
-  const net = makeNetwork(config, sizes[0]!);
+  const { net, layers } = makeNetwork(config, trainAll.rows, trainAll.cols);
   const schedule = makeSchedule(config, stepsPerEpoch);
   const optimizer = makeOptimizer(config, schedule);
-  const fresh = net.init(initKey).params;
+  const fresh = net.init(initKey, [sizes[0]!]).params;
   if (resume) {
     underResume(() => checkCheckpointFits(resume.checkpoint, resume.path, { data: dataFacts, trainExamples: holdout.train.length, stepsPerEpoch, params: fresh, optimizer }));
   }
@@ -307,19 +321,27 @@ const main = async (): Promise<number> => {
 
   // ---- the report header --------------------------------------------------------------------
   const counts = countParams(params);
-  say("MNIST from first principles: a multilayer perceptron, trained by reverse-mode autograd");
+  const kind = config.model === "mlp" ? "a multilayer perceptron" : "a convolutional network";
+  say(`MNIST from first principles: ${kind}, trained by reverse-mode autograd`);
   say();
   say(`Data: ${mnist.source} (loaded in ${((performance.now() - loadStart) / 1000).toFixed(2)}s)`);
   say(`  training ${grouped(holdout.train.length)} | validation ${grouped(holdout.validation.length)} (${percent(config.valSplit, 0)} held out, seeded) | test ${grouped(mnist.test.count)} | images ${trainAll.rows}x${trainAll.cols}`);
-  say(`Preprocessing: flatten ${trainAll.rows}x${trainAll.cols} -> ${sizes[0]}, scale pixels to [0, 1] (x / 255), integer labels (one-hot inside the loss)`);
+  const shaping = config.model === "mlp" ? `flatten ${trainAll.rows}x${trainAll.cols} -> ${sizes[0]}` : `rows of ${sizes[0]} pixels as images [1, ${trainAll.rows}, ${trainAll.cols}]`;
+  say(`Preprocessing: ${shaping}, scale pixels to [0, 1] (x / 255), integer labels (one-hot inside the loss)`);
   say("Architecture:");
-  for (let i = 1; i < sizes.length; i++) {
+  if (config.model === "cnn") {
+    for (const row of layerRows(layers, [sizes[0]!])) {
+      say((`  ${describeLayer(row.spec).padEnd(24)} -> [${row.outputShape.join(", ")}]`.padEnd(50) + (row.parameters > 0 ? `parameters ${grouped(row.parameters).padStart(7)}` : "")).trimEnd());
+    }
+    say("  then softmax (in the loss)");
+  }
+  for (let i = 1; i < sizes.length && config.model === "mlp"; i++) {
     const [fanIn, units] = [sizes[i - 1]!, sizes[i]!];
     const act = i < sizes.length - 1 ? `${config.activation}${config.dropout > 0 ? `, dropout ${config.dropout}` : ""}` : "softmax (in the loss)";
     say(`  dense${i}  ${String(fanIn).padStart(4)} -> ${String(units).padEnd(4)} weights ${grouped(fanIn * units).padStart(7)}  biases ${String(units).padStart(4)}  then ${act}`);
   }
   say(`  trainable parameters: ${grouped(counts.total)} (weights only: ${grouped(counts.weights)}; biases: ${grouped(counts.biases)})`);
-  say(`Hyperparameters: optimizer ${config.optimizer}, learning rate ${config.lr} (${config.schedule}), batch size ${config.batchSize}, epochs ${config.epochs}, weight decay ${config.weightDecay}, seed ${config.seed}, init ${config.activation === "relu" ? "He normal" : "Glorot uniform"}`);
+  say(`Hyperparameters: optimizer ${config.optimizer}, learning rate ${config.lr} (${config.schedule}), batch size ${config.batchSize}, epochs ${config.epochs}, weight decay ${config.weightDecay}, seed ${config.seed}, init ${config.activation === "relu" ? "He normal" : "Glorot uniform"}${config.model === "cnn" ? " (a filter's fan-in: channels x 5 x 5)" : ""}`);
   if (resume) {
     say(
       position.epoch < config.epochs
@@ -484,10 +506,12 @@ const main = async (): Promise<number> => {
   const correct = predicted.reduce((n, p, i) => n + (p === testLabels[i] ? 1 : 0), 0);
   const testAccuracy = correct / test.size;
   const matrix = confusionMatrix(predicted, testLabels, 10);
+  const cnn = config.model === "cnn";
   underOut(() => writeFileAtomic(out, modelToBytes(params as unknown as MlpParams, {
-    architecture: sizes,
+    architecture: cnn ? [sizes[0]!, 10] : sizes,
     activation: config.activation,
-    normalization: "x / 255 (pixels scaled to [0, 1]), images flattened row-major to 784",
+    ...(cnn && { layers, inputShape: [sizes[0]!] }),
+    normalization: `x / 255 (pixels scaled to [0, 1]), images flattened row-major to ${sizes[0]}`,
     seed: config.seed,
     epochs: config.epochs,
     testAccuracy,
@@ -495,8 +519,8 @@ const main = async (): Promise<number> => {
   })));
   underOut(() => writeReport(reportPath, {
     history, matrix, testAccuracy, correct, total: test.size,
-    title: `MNIST MLP [${sizes.join(", ")}], ${config.optimizer} lr ${config.lr}, batch ${config.batchSize}, seed ${config.seed}`,
-    hyperparameters: hyperparameters(config, sizes, { train: holdout.train.length, validation: holdout.validation.length, source: mnist.source }),
+    title: `MNIST ${cnn ? `CNN (filters ${config.filters.join(", ")}, dense ${config.hidden.join(", ")})` : `MLP [${sizes.join(", ")}]`}, ${config.optimizer} lr ${config.lr}, batch ${config.batchSize}, seed ${config.seed}`,
+    hyperparameters: hyperparameters(config, cnn ? layers.map(describeLayer).join(", ") : `[${sizes.join(", ")}]`, { train: holdout.train.length, validation: holdout.validation.length, source: mnist.source }),
   }));
 
   if (json) {

@@ -9,9 +9,10 @@ import { argmax, type Tensor } from "../autograd/index.ts";
 import { allExamples, loadMnist } from "../data/index.ts";
 import { checkWritable, FileError } from "../data/files.ts";
 import { checkFiniteLogits, DEFAULT_MODEL_PATH, loadModelFile } from "../data/model-file.ts";
+import { isConvolutional, networkOf } from "../data/model.ts";
 import { maximizeActivation } from "../nn/activation-max.ts";
 import { absQuantile, confidentMistakes, fractionNearZero, lowestRecall, meanAndStd, mostConfused, topIndices, unitNorms, unitWeights } from "../nn/inspect.ts";
-import { accuracy, confusionMatrix, mlp, softmax } from "../nn/index.ts";
+import { accuracy, confusionMatrix, describeLayer, softmax } from "../nn/index.ts";
 import { heatmap, histogram, tileGrid } from "../viz/charts.ts";
 import { writeChart } from "../viz/render.ts";
 import { type Chart, stack, titled } from "../viz/svg.ts";
@@ -36,6 +37,13 @@ const NEAR_ZERO = 0.01;
 const MISTAKES_SHOWN = 60;
 /** The colour scale of the weight tiles ends at this quantile of |w|: a few outliers do not wash the rest out. */
 const WEIGHT_QUANTILE = 0.99;
+
+/** The Euclidean norm of each filter of a convolution's weight [K, C, kh, kw]. */
+const filterNorms = (weight: Tensor): Float64Array => {
+  const k = weight.shape[0]!;
+  const size = weight.size / k;
+  return Float64Array.from({ length: k }, (_, j) => Math.hypot(...weight.data.subarray(j * size, (j + 1) * size)));
+};
 
 /** Columns and rows for n tiles about twice as wide as tall: 128 -> 16 x 8, 32 -> 8 x 4, 10 -> 5 x 2. */
 const gridShape = (n: number): { cols: number; rows: number } => {
@@ -67,7 +75,8 @@ const main = async (): Promise<number> => {
     throw underOut(e);
   }
   const { architecture, activation } = model.config;
-  const net = mlp(architecture, { activation });
+  const cnn = isConvolutional(model.config);
+  const { net, layers: specs, outputs } = networkOf(model.config);
   const mnist = loadMnist({ ...(v.data !== undefined && { dataDir: v.data as string }) });
   const test = allExamples(mnist.test);
   const logitsOf = (x: Tensor): Tensor => net.apply(model.params, x);
@@ -78,9 +87,9 @@ const main = async (): Promise<number> => {
   const probabilities = softmax(logits);
   const predicted = argmax(probabilities, -1);
   const counts = confusionMatrix(predicted, test.labels, 10);
-  const layers = Object.entries(model.params); // dense1, dense2, ... in order
+  const layers = Object.entries(model.params); // conv1, ..., dense1, dense2, ... in order
   const first = layers[0]![1].weight;
-  const units = first.shape[1]!;
+  const units = first.shape[cnn ? 0 : 1]!;
   const saved: [string, string][] = [];
   const save = async (name: string, chart: Chart, what: string): Promise<void> => {
     const file = `${name}.${format}`;
@@ -92,12 +101,37 @@ const main = async (): Promise<number> => {
     saved.push([file, what]);
   };
 
-  // 1. First-layer weights: unit j's 784 incoming weights as a 28x28 tile, numbered. One colour scale
-  // for all tiles (so they compare), ending at the 99th percentile of |w|, with its colour bar.
+  // 1. First-layer weights: unit j's 784 incoming weights as a 28x28 tile, numbered (a CNN: each
+  // filter as its kh x kw tile). One colour scale for all tiles (so they compare), ending at the 99th
+  // percentile of |w|, with its colour bar.
   const grid = gridShape(units);
-  const norms = unitNorms(first);
+  const norms = cnn ? filterNorms(first) : unitNorms(first);
   const limit = absQuantile(first.data, WEIGHT_QUANTILE);
-  await save(
+  if (cnn) {
+    const [k, c, kh, kw] = first.shape as [number, number, number, number];
+    const tiles = Array.from({ length: k * c }, (_, t) => first.data.subarray(t * kh * kw, (t + 1) * kh * kw));
+    const labels = tiles.map((_, t) => (c === 1 ? `#${t}` : `#${Math.floor(t / c)}.${t % c}`));
+    await save(
+      "filters_layer1",
+      titled(tileGrid(tiles, { cols: Math.min(tiles.length, 8 * c), tileW: kw, tileH: kh, scale: 12, gap: 8, colors: { kind: "diverging", limit }, labels, barLabel: "weight" }),
+        `First-layer filters: ${k} of ${kh} × ${kw}${c > 1 ? ` × ${c} channels` : ""}`),
+      `the ${k} first-layer filters as ${kh}x${kw} tiles (blue negative, red positive; the colour bar ends at the 99th percentile of |w|, ${limit.toFixed(3)})`,
+    );
+    // 1b. One test digit through the network: the input and every convolution's and pooling's channels.
+    const digit = test.x.data.subarray(0, 784);
+    const maps = outputs(model.params, allExamples(mnist.test, Int32Array.of(0)).x);
+    const panels = [titled(tileGrid([digit], { cols: 1, scale: 4, colors: { kind: "greys" } }), `Input: test digit 0 (a ${test.labels.data[0]})`)];
+    maps.forEach((y, i) => {
+      if (y.rank !== 4 || specs[i]!.type === "reshape") return; // the input again
+      const [, channels, h, w] = y.shape as [number, number, number, number];
+      const peak = Math.max(1e-12, ...y.data);
+      const scaled = Float32Array.from(y.data, (v) => v / peak);
+      const tiles = Array.from({ length: channels }, (_, ch) => scaled.subarray(ch * h * w, (ch + 1) * h * w));
+      panels.push(titled(tileGrid(tiles, { cols: Math.min(channels, 16), tileW: w, tileH: h, scale: Math.max(2, Math.round(72 / Math.max(h, w))), gap: 4, colors: { kind: "greys" } }),
+        `Layer ${i + 1}, ${describeLayer(specs[i]!)}: ${channels} maps of ${h} × ${w} (white: the layer's largest value, ${peak.toFixed(2)})`));
+    });
+    await save("feature_maps", titled(stack(panels, { gap: 14 }), "Feature maps of one test digit, layer by layer"), "one test digit and the channels every convolution and pooling makes of it (each layer scaled to its largest value)");
+  } else await save(
     "weights_layer1",
     titled(tileGrid(unitWeights(first), { cols: grid.cols, scale: 3, gap: 6, colors: { kind: "diverging", limit }, labels: Array.from(norms, (_, j) => `#${j}`), barLabel: "weight" }),
       `First-layer weights: ${units} units, each its 784 input weights as 28 × 28`),
@@ -107,8 +141,7 @@ const main = async (): Promise<number> => {
   // 2. One histogram per layer's weights.
   const histograms = layers.map(([name, { weight }]) => {
     const { mean, std } = meanAndStd(weight.data);
-    const [inputs, outputs] = weight.shape as [number, number];
-    return histogram(weight.data, { bins: 80, width: 720, height: 240, title: `${name}: ${inputs} × ${outputs} = ${grouped(weight.size)} weights, mean ${mean.toFixed(4)}, std ${std.toFixed(4)}`, xLabel: "weight" });
+    return histogram(weight.data, { bins: 80, width: 720, height: 240, title: `${name}: ${weight.shape.join(" × ")} = ${grouped(weight.size)} weights, mean ${mean.toFixed(4)}, std ${std.toFixed(4)}`, xLabel: "weight" });
   });
   await save("weight_histogram", titled(stack(histograms, { gap: 12 }), "Weight distribution per layer"), `the distribution of the weights of each of the ${layers.length} layers`);
 
@@ -145,7 +178,7 @@ const main = async (): Promise<number> => {
     `for each digit, the input in [0, 1] maximizing logit_c(x) - ${l2} ||x||^2 - ${tv} TV(x) (${steps} steps of projected gradient ascent from a blank image; TV: squared neighbour differences)`,
   );
 
-  process.stdout.write(`Model ${modelPath}: [${architecture.join(", ")}], ${activation}\nSaved to ${outDir}/:\n`);
+  process.stdout.write(`Model ${modelPath}: ${cnn ? specs.map(describeLayer).join(", ") : `[${architecture.join(", ")}], ${activation}`}\nSaved to ${outDir}/:\n`);
   const width = Math.max(...saved.map(([name]) => name.length));
   for (const [name, what] of saved) process.stdout.write(`  ${name.padEnd(width)}  ${what}\n`);
 
@@ -159,7 +192,7 @@ const main = async (): Promise<number> => {
   process.stdout.write(`  most confused pair: ${confused.trueClass} -> ${confused.predicted}: ${confused.count} times (true ${confused.trueClass} predicted as ${confused.predicted})\n`);
   process.stdout.write(`  lowest recall: digit ${low.classIndex}, ${percent(low.recall, 1)} (${low.correct}/${low.support} recognised)\n`);
   process.stdout.write(`  first-layer weights near zero (|w| < ${NEAR_ZERO}): ${percent(fractionNearZero(first.data, NEAR_ZERO), 1)} of ${grouped(first.size)}\n`);
-  process.stdout.write(`  first-layer neurons with the largest weight norm: ${strongest.map((j) => `#${j} (${norms[j]!.toFixed(2)})`).join(", ")}\n`);
+  process.stdout.write(`  first-layer ${cnn ? "filters" : "neurons"} with the largest weight norm: ${strongest.map((j) => `#${j} (${norms[j]!.toFixed(2)})`).join(", ")}\n`);
   process.stdout.write(`  activation maximization: target-class softmax probability ${probabilityRange[0]!.toFixed(3)} to ${probabilityRange[1]!.toFixed(3)}, logits ${Math.min(...reached.map((r) => r.logit)).toFixed(1)} to ${Math.max(...reached.map((r) => r.logit)).toFixed(1)}\n`);
   return 0;
 };

@@ -35,17 +35,15 @@ export const watch = (t: Tensor): Tensor => {
 };
 
 /**
- * Cotangents of `out` with respect to each of `inputs` (watched tensors), given the cotangent `seed`
- * of `out`. Inputs that `out` does not depend on get zeros.
+ * The tracked tensors between `out` and the watched `inputs`, in the order backward visits them:
+ * `out` first, and every tensor only after all the tensors computed from it (reverse topological
+ * order), so that its cotangent is complete when its vjp runs. Tensors that lead to no input are
+ * left out, and so are the inputs, which receive cotangents but have no vjp to call.
  */
-export const backward = (out: Tensor, inputs: readonly Tensor[], seed: Tensor): Tensor[] => {
-  if (!sameShape(seed.shape, out.shape)) {
-    throw new ShapeError(`backward: the seed cotangent has shape ${shapeStr(seed.shape)} but the output has ${shapeStr(out.shape)}`);
-  }
-  const createGraph = depth > 0;
+export const backwardOrder = (out: Tensor, inputs: readonly Tensor[]): Tensor[] => {
   const wanted = new Set(inputs);
-  // 1. Post-order over tracked nodes with an explicit stack, stopping at the inputs; `needed` marks
-  //    nodes on a path to an input.
+  // Post-order over tracked nodes with an explicit stack (no recursion: a 100,000-op chain is
+  // fine), stopping at the inputs; `needed` marks the tensors on a path to an input.
   const order: Tensor[] = [];
   const needed = new Set<Tensor>();
   const visited = new Set<Tensor>();
@@ -70,15 +68,29 @@ export const backward = (out: Tensor, inputs: readonly Tensor[], seed: Tensor): 
       }
     }
   }
-  // 2. Reverse topological order: every consumer of a tensor is finished before the tensor itself.
+  // A post-order lists every tensor after its parents; reversed, after everything computed from it.
+  return order.reverse().filter((t) => needed.has(t) && !wanted.has(t) && t.node!.vjp !== null);
+};
+
+/**
+ * Cotangents of `out` with respect to each of `inputs` (watched tensors), given the cotangent `seed`
+ * of `out`. Inputs that `out` does not depend on get zeros.
+ */
+export const backward = (out: Tensor, inputs: readonly Tensor[], seed: Tensor): Tensor[] => {
+  if (!sameShape(seed.shape, out.shape)) {
+    throw new ShapeError(`backward: the seed cotangent has shape ${shapeStr(seed.shape)} but the output has ${shapeStr(out.shape)}`);
+  }
+  const createGraph = depth > 0;
+  const order = backwardOrder(out, inputs);
+  const needed = new Set<Tensor>([...order, ...inputs]);
+  // Each vjp turns its tensor's (complete) cotangent into one for each parent that leads to an input.
   const cotangent = new Map<Tensor, Tensor>([[out, seed]]);
-  for (let i = order.length - 1; i >= 0; i--) {
-    const t = order[i]!;
+  for (const t of order) {
     const g = cotangent.get(t);
+    if (g === undefined) continue;
     const node = t.node!;
-    if (g === undefined || node.vjp === null || !needed.has(t) || wanted.has(t)) continue;
     const needs = node.parents.map((p) => needed.has(p));
-    const grads = node.vjp(g, needs, t, createGraph);
+    const grads = node.vjp!(g, needs, t, createGraph);
     node.parents.forEach((p, j) => {
       const gp = grads[j];
       if (!needs[j] || gp === null || gp === undefined) return;

@@ -4,21 +4,32 @@
 // A model file holds one tensor per parameter, named by its path in the parameter tree
 // ("dense1.weight" [784, 128], "dense1.bias" [128], ...; y = x . W + b), float32 little-endian, and in
 // __metadata__: format, architecture (JSON list of layer sizes), activation, normalization, seed,
-// epochs, testAccuracy. A checkpoint is the same format holding the whole training state.
+// epochs, testAccuracy. A network other than an MLP (a CNN: "conv1.weight" [16, 1, 5, 5], ...) is
+// written as format "mnist-model/2", whose metadata holds its layer list (JSON, src/nn/layer-list.ts)
+// and the shape of one example (inputShape) instead of architecture and activation; the loader
+// rebuilds the network from the list and checks every tensor against it. A checkpoint is the same
+// format holding the whole training state.
 
-import { Tensor, treeLeaves, type Tree } from "../autograd/index.ts";
+import { random, Tensor, treeLeaves, type Tree } from "../autograd/index.ts";
+import { LayerListError, mlpLayerList, networkFromList, type LayerSpec } from "../nn/index.ts";
 import { decodeSafetensors, encodeSafetensors, ModelFileError } from "./safetensors.ts";
 
 export { ModelFileError };
 
 export const MODEL_FORMAT = "mnist-mlp/1";
+/** A model described by its layer list (any network the layers of src/nn make: a CNN). */
+export const NETWORK_FORMAT = "mnist-model/2";
 export const CHECKPOINT_FORMAT = "mnist-checkpoint/1";
 export type Activation = "relu" | "tanh" | "sigmoid";
 export const ACTIVATIONS: readonly Activation[] = ["relu", "tanh", "sigmoid"];
 
 export interface ModelConfig {
-  /** Layer sizes from input to output, e.g. [784, 128, 64, 10]. */
+  /** Layer sizes from input to output, e.g. [784, 128, 64, 10]; for a network that is not an MLP, [inputs, outputs]. */
   readonly architecture: readonly number[];
+  /** The layer list (the loader gives an MLP's too); written, with inputShape, for a network that is not an MLP. */
+  readonly layers?: readonly LayerSpec[];
+  /** The shape of one example the first layer takes, e.g. [784]. */
+  readonly inputShape?: readonly number[];
   readonly activation: Activation;
   /** How pixels were scaled before the first layer (the predictor must do the same). */
   readonly normalization: string;
@@ -89,13 +100,14 @@ const checkFiniteToWrite = (tensors: ReadonlyMap<string, Tensor>, what: string):
   }
 };
 
+/** Whether a layer list is the one mlp(architecture, { activation, dropout }) builds (written as format 1). */
+const isMlpList = (config: ModelConfig): boolean =>
+  config.layers === undefined || JSON.stringify(config.layers) === JSON.stringify(mlpLayerList(config.architecture, config.activation, config.dropout ?? 0));
+
 export const modelToBytes = (params: MlpParams, config: ModelConfig): Uint8Array => {
-  const metadata: Record<string, string> = {
-    format: MODEL_FORMAT,
-    architecture: JSON.stringify(config.architecture),
-    activation: config.activation,
-    normalization: config.normalization,
-  };
+  const metadata: Record<string, string> = isMlpList(config)
+    ? { format: MODEL_FORMAT, architecture: JSON.stringify(config.architecture), activation: config.activation, normalization: config.normalization }
+    : { format: NETWORK_FORMAT, layers: JSON.stringify(config.layers), inputShape: JSON.stringify(config.inputShape ?? [config.architecture[0]]), normalization: config.normalization };
   for (const k of ["seed", "epochs", "testAccuracy", "dropout"] as const) if (config[k] !== undefined) metadata[k] = String(config[k]);
   const tensors = new Map(tensorsOf(params as unknown as Tree, ""));
   checkFiniteToWrite(tensors, "model");
@@ -103,10 +115,82 @@ export const modelToBytes = (params: MlpParams, config: ModelConfig): Uint8Array
 };
 
 /** Read and fully validate a model file: format, metadata, every shape against the architecture, finite weights. */
+/** Every tensor of `expected` (path -> shape) present with its shape, float32 and finite, and no other tensor. */
+const checkTensors = (file: string, tensors: ReadonlyMap<string, Tensor>, expected: ReadonlyMap<string, readonly number[]>, layout: string): void => {
+  for (const [name, shape] of expected) {
+    const t = tensors.get(name);
+    if (!t) throw new ModelFileError(`${file}: ${layout} needs a tensor "${name}" of shape ${shapeText(shape)}, which the file lacks`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new ModelFileError(`${file}: ${layout} says "${name}" is ${shapeText(shape)}, the file holds ${shapeText(t.shape)}`);
+    }
+    if (t.dtype !== "float32") throw new ModelFileError(`${file}: "${name}" is ${t.dtype}, expected float32 (F32)`);
+    checkFinite(file, name, t);
+  }
+  for (const name of tensors.keys()) {
+    if (!expected.has(name)) throw new ModelFileError(`${file}: unexpected tensor "${name}" for ${layout}`);
+  }
+};
+
+/** The parameter tree { layer: { weight, bias } } of tensors named "layer.weight", "layer.bias". */
+const layerTree = (tensors: ReadonlyMap<string, Tensor>): MlpParams => {
+  const params: Record<string, Record<string, Tensor>> = {};
+  for (const [name, t] of tensors) {
+    const [layer, leaf] = name.split(".") as [string, string];
+    (params[layer] ??= {})[leaf] = t;
+  }
+  return params as unknown as MlpParams;
+};
+
+/** A format-2 model: its layer list built into a network, every tensor checked against that network's parameters. */
+const networkModel = (file: string, tensors: ReadonlyMap<string, Tensor>, metadata: Record<string, string>): { params: MlpParams; config: ModelConfig } => {
+  const parse = (key: string): unknown => {
+    try {
+      return JSON.parse(metadata[key] ?? "");
+    } catch {
+      throw new ModelFileError(`${file}: metadata ${key} is ${JSON.stringify(metadata[key]?.slice(0, 80)) ?? "missing"}: expected JSON (${key === "layers" ? "the list of layers" : "the shape of one example, such as [784]"})`);
+    }
+  };
+  const inputShape = parse("inputShape");
+  if (!Array.isArray(inputShape) || inputShape.length === 0 || inputShape.length > 3 || !inputShape.every((d) => Number.isInteger(d) && d > 0 && d <= 1e6)) {
+    throw new ModelFileError(`${file}: metadata inputShape ${JSON.stringify(metadata.inputShape)} is not the shape of one example (1 to 3 positive sizes, such as [784])`);
+  }
+  let built;
+  try {
+    built = networkFromList(parse("layers"), inputShape, "metadata layers");
+  } catch (e) {
+    if (e instanceof LayerListError) throw new ModelFileError(`${file}: this model's layout cannot be built: ${e.message}`);
+    throw e;
+  }
+  const { net, layers, outputShape } = built;
+  if (outputShape.length !== 1) throw new ModelFileError(`${file}: metadata layers end in shape ${shapeText(outputShape)}: expected one score per class (end with a dense layer)`);
+  const expected = new Map(treeLeaves(net.init(random.key(0), inputShape).params as unknown as Tree).map(({ path, leaf }) => [path, leaf.shape] as const));
+  checkTensors(file, tensors, expected, "its layer list");
+  const inputs = inputShape.reduce((p: number, d: number) => p * d, 1);
+  return { params: layerTree(tensors), config: { architecture: [inputs, outputShape[0]!], activation: "relu", layers, inputShape, normalization: metadata.normalization ?? "x / 255" } };
+};
+
+/** The network a loaded model's config describes (its layer list), and each layer's outputs for a batch. */
+export const networkOf = (config: ModelConfig) =>
+  networkFromList(config.layers ?? mlpLayerList(config.architecture, config.activation, config.dropout ?? 0), config.inputShape ?? [config.architecture[0]!]);
+
+/** Whether a model has convolutions (its first layers see images, not rows of pixels). */
+export const isConvolutional = (config: ModelConfig): boolean => config.layers?.some((l) => l.type === "conv2d") ?? false;
+
 export const modelFromBytes = (bytes: Uint8Array, file: string): { params: MlpParams; config: ModelConfig } => {
   const { tensors, metadata } = decodeSafetensors(bytes, file);
-  if (metadata.format !== MODEL_FORMAT) {
-    throw new ModelFileError(`${file}: not a model written by train.ts: metadata format is ${JSON.stringify(metadata.format)}, expected "${MODEL_FORMAT}"${metadata.format === CHECKPOINT_FORMAT ? " (this is a checkpoint: pass it to train.ts --resume)" : ""}`);
+  if (metadata.format !== MODEL_FORMAT && metadata.format !== NETWORK_FORMAT) {
+    throw new ModelFileError(`${file}: not a model written by train.ts: metadata format is ${JSON.stringify(metadata.format)}, expected "${MODEL_FORMAT}" (an MLP) or "${NETWORK_FORMAT}" (a network described by its layer list)${metadata.format === CHECKPOINT_FORMAT ? " (this is a checkpoint: pass it to train.ts --resume)" : ""}`);
+  }
+  const num = (k: string) => (metadata[k] === undefined ? undefined : Number(metadata[k]));
+  const facts = {
+    ...(num("seed") !== undefined && { seed: num("seed") }),
+    ...(num("epochs") !== undefined && { epochs: num("epochs") }),
+    ...(num("testAccuracy") !== undefined && { testAccuracy: num("testAccuracy") }),
+    ...(num("dropout") !== undefined && { dropout: num("dropout") }),
+  };
+  if (metadata.format === NETWORK_FORMAT) {
+    const model = networkModel(file, tensors, metadata);
+    return { params: model.params, config: { ...model.config, ...facts } };
   }
   let architecture: unknown;
   try {
@@ -119,32 +203,16 @@ export const modelFromBytes = (bytes: Uint8Array, file: string): { params: MlpPa
   }
   const activation = metadata.activation as Activation;
   if (!ACTIVATIONS.includes(activation)) throw new ModelFileError(`${file}: metadata activation ${JSON.stringify(metadata.activation)} is not one of ${ACTIVATIONS.join(", ")}`);
-  const expected = mlpShapes(architecture);
-  for (const [name, shape] of expected) {
-    const t = tensors.get(name);
-    if (!t) throw new ModelFileError(`${file}: architecture ${shapeText(architecture)} needs a tensor "${name}" of shape ${shapeText(shape)}, which the file lacks`);
-    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new ModelFileError(`${file}: architecture ${shapeText(architecture)} says "${name}" is ${shapeText(shape)}, the file holds ${shapeText(t.shape)}`);
-    }
-    if (t.dtype !== "float32") throw new ModelFileError(`${file}: "${name}" is ${t.dtype}, expected float32 (F32)`);
-    checkFinite(file, name, t);
-  }
-  for (const name of tensors.keys()) {
-    if (!expected.has(name)) throw new ModelFileError(`${file}: unexpected tensor "${name}" for architecture ${shapeText(architecture)}`);
-  }
-  const params: Record<string, { weight: Tensor; bias: Tensor }> = {};
-  for (let i = 1; i < architecture.length; i++) params[`dense${i}`] = { weight: tensors.get(`dense${i}.weight`)!, bias: tensors.get(`dense${i}.bias`)! };
-  const num = (k: string) => (metadata[k] === undefined ? undefined : Number(metadata[k]));
+  checkTensors(file, tensors, mlpShapes(architecture), `architecture ${shapeText(architecture)}`);
   const config: ModelConfig = {
     architecture,
     activation,
+    layers: mlpLayerList(architecture, activation, num("dropout") ?? 0),
+    inputShape: [architecture[0]],
     normalization: metadata.normalization ?? "x / 255",
-    ...(num("seed") !== undefined && { seed: num("seed") }),
-    ...(num("epochs") !== undefined && { epochs: num("epochs") }),
-    ...(num("testAccuracy") !== undefined && { testAccuracy: num("testAccuracy") }),
-    ...(num("dropout") !== undefined && { dropout: num("dropout") }),
+    ...facts,
   };
-  return { params, config };
+  return { params: layerTree(tensors), config };
 };
 
 /** Everything needed to continue a run exactly: trees of tensors and plain values, plus JSON info. */

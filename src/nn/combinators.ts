@@ -21,13 +21,18 @@ const nameId = (name: string): number => {
  * gets its own key, every dropout layer its own mask, and adding a layer without parameters (such
  * as dropout) does not change the initial weights of the others.
  */
-export const serial = (...layers: readonly Layer[]): Layer => {
+/** Each layer's name in serial's parameter tree: its kind and its position among layers of that kind (dense1, conv2, ...). */
+export const layerNames = (layers: readonly Layer[]): string[] => {
   const seen = new Map<string, number>();
-  const names = layers.map(({ name }) => {
+  return layers.map(({ name }) => {
     const n = (seen.get(name) ?? 0) + 1;
     seen.set(name, n);
     return `${name}${n}`;
   });
+};
+
+export const serial = (...layers: readonly Layer[]): Layer => {
+  const names = layerNames(layers);
   const ids = names.map(nameId);
   const keysFor = (key: random.Key) => ids.map((id) => random.foldIn(key, id));
   const empty: Params = Object.freeze({});

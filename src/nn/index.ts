@@ -1,5 +1,5 @@
 // Neural-network building blocks made of plain functions over src/autograd.
-// NOTE: relu, sigmoid and tanh here are layers, and zeros is an initializer (key, shape, dtype);
+// NOTE: relu, sigmoid, tanh, reshape, conv2d, maxPool2d and avgPool2d here are layers, and zeros is an initializer (key, shape, dtype);
 // the same names in src/autograd are the tensor functions.
 
 export {
@@ -18,8 +18,9 @@ export {
   type ParamTree,
   type ParamCount,
 } from "./tree.ts";
-export { zeros, heNormal, glorotNormal, glorotUniform, fans, type Initializer, type Key } from "./init.ts";
-export { dense, relu, sigmoid, tanh, flatten, dropout, evaluation, type Layer, type Context, type DenseParams, type DenseOptions, type DenseActivation } from "./layers.ts";
+export { zeros, heNormal, glorotNormal, glorotUniform, fans, convFanAxes, type Initializer, type Key, type FanAxes } from "./init.ts";
+export { dense, relu, sigmoid, tanh, flatten, dropout, reshape, conv2d, maxPool2d, avgPool2d, evaluation, type ConvParams, type ConvOptions, type Layer, type Context, type DenseParams, type DenseOptions, type DenseActivation } from "./layers.ts";
+export { networkFromList, mlpLayerList, cnnLayerList, listSize, layerRows, describeLayer, LayerListError, type LayerRow, type LayerSpec } from "./layer-list.ts";
 export { serial, mlp, type Mlp, type MlpOptions, type Activation } from "./combinators.ts";
 export { softmax, logSoftmax, crossEntropy, softmaxCrossEntropy, oneHot, checkLabels, labelTensor } from "./losses.ts";
 export {

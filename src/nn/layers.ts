@@ -5,11 +5,16 @@
 // comes only from a key in the context.
 
 import {
+  avgPool2d as avgPool2dOp,
+  conv2d as conv2dOp,
+  conv2dShape,
   linear,
+  maxPool2d as maxPool2dOp,
   mul,
+  pool2dShape,
   random,
   relu as reluOp,
-  reshape,
+  reshape as reshapeOp,
   ShapeError,
   shapeStr,
   sigmoid as sigmoidOp,
@@ -17,9 +22,11 @@ import {
   tanh as tanhOp,
   Tensor,
   type DType,
+  type Pair,
+  type Pool2dOptions,
   type Shape,
 } from "../autograd/index.ts";
-import { heNormal, zeros, type Initializer, type Key } from "./init.ts";
+import { convFanAxes, heNormal, zeros, type Initializer, type Key } from "./init.ts";
 import { freezeTree, type Params } from "./tree.ts";
 
 /**
@@ -110,7 +117,7 @@ export const tanh: Layer = elementwise("tanh", tanhOp);
 export const flatten: Layer = {
   name: "flatten",
   init: (_key, inputShape) => ({ params: NO_PARAMS, outputShape: [sizeOf(inputShape)] }),
-  apply: (_params, x) => reshape(x, [x.shape[0]!, sizeOf(x.shape.slice(1))]),
+  apply: (_params, x) => reshapeOp(x, [x.shape[0]!, sizeOf(x.shape.slice(1))]),
 };
 
 /**
@@ -137,3 +144,71 @@ export const dropout = (dropProbability: number): Layer => {
     },
   };
 };
+
+/** [batch, ...] -> [batch, ...shape] (the same values): rows of 784 pixels become images [1, 28, 28] for a convolution. */
+export const reshape = (shape: Shape): Layer => {
+  if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) throw new RangeError(`reshape: the shape per example must be positive integers, got ${shapeStr(shape)}`);
+  const target = Object.freeze([...shape]);
+  return {
+    name: "reshape",
+    init: (_key, inputShape) => {
+      if (sizeOf(inputShape) !== sizeOf(target)) throw new ShapeError(`reshape: cannot reshape ${shapeStr(inputShape)} (${sizeOf(inputShape)} values per example) to ${shapeStr(target)}`);
+      return { params: NO_PARAMS, outputShape: target };
+    },
+    apply: (_params, x) => reshapeOp(x, [x.shape[0]!, ...target]),
+  };
+};
+
+export interface ConvParams extends Params {
+  /** [filters, channels, kh, kw]. */
+  readonly weight: Tensor;
+  /** [filters], starting at zero. */
+  readonly bias: Tensor;
+}
+
+export interface ConvOptions {
+  readonly stride?: Pair;
+  readonly padding?: Pair | "valid" | "same";
+  readonly dilation?: Pair;
+  /** The filters' initializer (heNormal by default, over the fan axes of [K, C, kh, kw]); the bias starts at zero. */
+  readonly init?: Initializer;
+  /** "relu" fused into the op (none by default). */
+  readonly activation?: "relu";
+}
+
+/**
+ * A 2-D convolution layer over images [C, H, W] per example: `filters` filters of size `kernel`,
+ * y = conv2d(x, W) + b per output channel (and relu with activation "relu"), as PyTorch's nn.Conv2d.
+ */
+export const conv2d = (filters: number, kernel: Pair, { stride, padding, dilation, init = heNormal, activation }: ConvOptions = {}): Layer<ConvParams> => {
+  if (!Number.isInteger(filters) || filters < 1) throw new RangeError(`conv2d: filters must be a positive integer, got ${filters}`);
+  if (activation !== undefined && activation !== "relu") throw new RangeError(`conv2d: unknown activation "${activation}" (expected relu)`);
+  const [kh, kw] = typeof kernel === "number" ? [kernel, kernel] : kernel;
+  const options = { ...(stride !== undefined && { stride }), ...(padding !== undefined && { padding }), ...(dilation !== undefined && { dilation }) };
+  return {
+    name: "conv",
+    init: (key, inputShape, dtype = "float32") => {
+      if (inputShape.length !== 3) throw new ShapeError(`conv2d: expects images [channels, rows, columns] per example, got ${shapeStr(inputShape)} (put reshape([1, 28, 28]) first)`);
+      const shape = [filters, inputShape[0]!, kh, kw];
+      const out = conv2dShape([1, ...inputShape], shape, options); // checks the kernel and options
+      const params = freezeTree({ weight: init(key, shape, dtype, convFanAxes), bias: zeros(key, [filters], dtype) });
+      return { params, outputShape: out.slice(1) };
+    },
+    apply: ({ weight, bias }, x) => conv2dOp(x, weight, { ...options, bias, activation: activation ?? null }),
+  };
+};
+
+const pooling = (name: "maxPool" | "avgPool", op: typeof maxPool2dOp, kernel: Pair, options: Pool2dOptions): Layer => ({
+  name,
+  init: (_key, inputShape) => {
+    if (inputShape.length !== 3) throw new ShapeError(`${name}2d: expects images [channels, rows, columns] per example, got ${shapeStr(inputShape)}`);
+    return { params: NO_PARAMS, outputShape: pool2dShape([1, ...inputShape], kernel, options).slice(1) };
+  },
+  apply: (_params, x) => op(x, kernel, options),
+});
+
+/** The maximum of each window (2 x 2 windows side by side halve the image), as PyTorch's nn.MaxPool2d. */
+export const maxPool2d = (kernel: Pair, options: Pool2dOptions = {}): Layer => pooling("maxPool", maxPool2dOp, kernel, options);
+
+/** The mean of each window, as PyTorch's nn.AvgPool2d. */
+export const avgPool2d = (kernel: Pair, options: Pool2dOptions = {}): Layer => pooling("avgPool", avgPool2dOp, kernel, options);

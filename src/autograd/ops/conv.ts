@@ -17,7 +17,7 @@
 import * as k from "../../backend/kernels.ts";
 import { isFloat } from "../../backend/index.ts";
 import { defineOp, run, run1, type Op } from "../define-op.ts";
-import { ShapeError, shapeStr } from "../shape.ts";
+import { ShapeError, shapeStr, type Shape } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import { maskPositive } from "./elementwise.ts";
 import { reshape, scatterFlatOp, sumToShape } from "./movement.ts";
@@ -108,20 +108,15 @@ const weightGradOp: Op<k.ConvParams> = defineOp<k.ConvParams>({
   vjp: (v, { inputs: [x, g], attrs: p, needs }) => [needs[0] ? transposeOp([g!, v], p) : null, needs[1] ? conv2dOp([x!, v], pureConv(p)) : null],
 });
 
-/**
- * 2-D convolution (cross-correlation, as every deep-learning library computes it) of x [N, C, H, W]
- * with filters w [K, C, kh, kw]: y [N, K, OH, OW], y[n, k] = sum over c of x[n, c] slid under w[k, c];
- * with options.bias [K] added per output channel and options.activation "relu" applied, in one op.
- */
-export const conv2d = (x: Tensor, weight: Tensor, options: Conv2dOptions = {}): Tensor => {
-  const op = "conv2d";
+/** conv2d's kernel params for x and weight of these shapes, or a ShapeError naming what does not fit. */
+const convParams = (op: string, xShape: Shape, wShape: Shape, options: Conv2dOptions): k.Conv2dParams => {
   const { bias, activation = null } = options;
-  requireImages(op, "x", x);
-  if (weight.rank !== 4) throw new ShapeError(`${op}: weight must be filters [K, C, kh, kw] (rank 4), got ${shapeStr(weight.shape)}`);
-  const [n, c, h, width] = x.shape as [number, number, number, number];
-  const [kk, wc, kh, kw] = weight.shape as [number, number, number, number];
-  if (wc !== c) throw new ShapeError(`${op}: x ${shapeStr(x.shape)} has ${c} channels but weight ${shapeStr(weight.shape)} expects ${wc}`);
-  if (kh < 1 || kw < 1 || kk < 1) throw new ShapeError(`${op}: weight ${shapeStr(weight.shape)} has an empty axis`);
+  if (xShape.length !== 4) throw new ShapeError(`${op}: x must be a batch of images [N, C, H, W] (rank 4), got ${shapeStr(xShape)}`);
+  if (wShape.length !== 4) throw new ShapeError(`${op}: weight must be filters [K, C, kh, kw] (rank 4), got ${shapeStr(wShape)}`);
+  const [n, c, h, width] = xShape as [number, number, number, number];
+  const [kk, wc, kh, kw] = wShape as [number, number, number, number];
+  if (wc !== c) throw new ShapeError(`${op}: x ${shapeStr(xShape)} has ${c} channels but weight ${shapeStr(wShape)} expects ${wc}`);
+  if (kh < 1 || kw < 1 || kk < 1) throw new ShapeError(`${op}: weight ${shapeStr(wShape)} has an empty axis`);
   if (bias !== undefined && (bias.rank !== 1 || bias.shape[0] !== kk)) throw new ShapeError(`${op}: bias must be [${kk}] (one per filter), got ${shapeStr(bias.shape)}`);
   if (activation !== null && activation !== "relu") throw new ShapeError(`${op}: unknown activation ${JSON.stringify(activation)} (expected "relu" or null)`);
   const [strideH, strideW] = pair(op, "stride", options.stride ?? 1, 1);
@@ -139,11 +134,27 @@ export const conv2d = (x: Tensor, weight: Tensor, options: Conv2dOptions = {}): 
   }
   const oh = outSize(op, "rows", h, pads[0], pads[1], kh, strideH, dilationH);
   const ow = outSize(op, "columns", width, pads[2], pads[3], kw, strideW, dilationW);
-  const p: k.Conv2dParams = {
+  return {
     n, c, h, w: width, k: kk, kh, kw, oh, ow, strideH, strideW, padTop: pads[0], padLeft: pads[2], dilationH, dilationW,
     bias: bias !== undefined, relu: activation === "relu",
   };
-  return conv2dOp(bias === undefined ? [x, weight] : [x, weight, bias], p);
+};
+
+/** The shape conv2d gives for x and weight of these shapes, [N, K, OH, OW] (a ShapeError where they do not fit). */
+export const conv2dShape = (xShape: Shape, weightShape: Shape, options: Omit<Conv2dOptions, "bias"> = {}): Shape => {
+  const p = convParams("conv2d", xShape, weightShape, options);
+  return [p.n, p.k, p.oh, p.ow];
+};
+
+/**
+ * 2-D convolution (cross-correlation, as every deep-learning library computes it) of x [N, C, H, W]
+ * with filters w [K, C, kh, kw]: y [N, K, OH, OW], y[n, k] = sum over c of x[n, c] slid under w[k, c];
+ * with options.bias [K] added per output channel and options.activation "relu" applied, in one op.
+ */
+export const conv2d = (x: Tensor, weight: Tensor, options: Conv2dOptions = {}): Tensor => {
+  requireImages("conv2d", "x", x);
+  const p = convParams("conv2d", x.shape, weight.shape, options);
+  return conv2dOp(options.bias === undefined ? [x, weight] : [x, weight, options.bias], p);
 };
 
 /**
@@ -170,15 +181,15 @@ export const conv2dTranspose = (x: Tensor, weight: Tensor, options: Conv2dTransp
   return transposeOp([x, weight], { n, c, h, w: width, k: kk, kh, kw, oh: ih, ow: iw, strideH, strideW, padTop, padLeft, dilationH, dilationW });
 };
 
-const poolParams = (op: string, x: Tensor, kernel: Pair, options: Pool2dOptions): k.PoolParams => {
-  requireImages(op, "x", x);
+const poolParams = (op: string, xShape: Shape, kernel: Pair, options: Pool2dOptions): k.PoolParams => {
+  if (xShape.length !== 4) throw new ShapeError(`${op}: x must be a batch of images [N, C, H, W] (rank 4), got ${shapeStr(xShape)}`);
   const [kh, kw] = pair(op, "kernel", kernel, 1);
   const [strideH, strideW] = pair(op, "stride", options.stride ?? [kh, kw], 1);
   const [padTop, padLeft] = pair(op, "padding", options.padding ?? 0, 0);
   if (2 * padTop > kh || 2 * padLeft > kw) {
     throw new ShapeError(`${op}: padding ${JSON.stringify(options.padding)} must be at most half the window ${JSON.stringify(kernel)} (as PyTorch)`);
   }
-  const [n, c, h, width] = x.shape as [number, number, number, number];
+  const [n, c, h, width] = xShape as [number, number, number, number];
   const oh = outSize(op, "rows", h, padTop, padTop, kh, strideH, 1);
   const ow = outSize(op, "columns", width, padLeft, padLeft, kw, strideW, 1);
   return { n, c, h, w: width, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH: 1, dilationW: 1 };
@@ -196,7 +207,16 @@ const maxPoolOp = defineOp<k.PoolParams>({
 });
 
 /** The maximum of each kh x kw window of x [N, C, H, W] (PyTorch's max_pool2d); the gradient goes to each window's arg-max. */
-export const maxPool2d = (x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor => maxPoolOp([x], poolParams("maxPool2d", x, kernel, options));
+export const maxPool2d = (x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor => {
+  requireImages("maxPool2d", "x", x);
+  return maxPoolOp([x], poolParams("maxPool2d", x.shape, kernel, options));
+};
+
+/** The shape a pooling (max or average) gives for x of this shape, [N, C, OH, OW] (a ShapeError where the window does not fit). */
+export const pool2dShape = (xShape: Shape, kernel: Pair, options: Pool2dOptions = {}): Shape => {
+  const p = poolParams("pool2d", xShape, kernel, options);
+  return [p.n, p.c, p.oh, p.ow];
+};
 
 const avgPoolOp: Op<k.PoolParams> = defineOp<k.PoolParams>({
   name: "avgPool2d",
@@ -210,4 +230,7 @@ const avgPoolTransposeOp: Op<k.PoolParams> = defineOp<k.PoolParams>({
 });
 
 /** The mean of each kh x kw window of x [N, C, H, W] (PyTorch's avg_pool2d: padding counts as zeros). */
-export const avgPool2d = (x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor => avgPoolOp([x], poolParams("avgPool2d", x, kernel, options));
+export const avgPool2d = (x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor => {
+  requireImages("avgPool2d", "x", x);
+  return avgPoolOp([x], poolParams("avgPool2d", x.shape, kernel, options));
+};

@@ -40,15 +40,37 @@ export interface KernelExports {
   col2im(cols: number, dx: number, ...geometry: ConvArgs): void;
   positionsToChannels(src: number, dst: number, n: number, p: number, k: number, bias: number, hasBias: number, relu: number): void;
   channelsToPositions(src: number, dst: number, n: number, k: number, p: number): void;
+  sumOuterInner(src: number, dst: number, outer: number, mid: number, inner: number): void;
+  maxPool(x: number, values: number, positions: number, planes: number, h: number, w: number, kh: number, kw: number, oh: number, ow: number, sh: number, sw: number, pt: number, pl: number): void;
+  scatterAdd(g: number, positions: number, out: number, count: number, size: number): void;
+  matmulTNAccumulate(a: number, b: number, c: number, list: number, m: number, k: number, n: number): void;
 }
+
+/**
+ * A sum of `from` down to `to` (a shape it was broadcast from) that keeps one block of axes and sums
+ * every axis before and after it: [outer, mid, inner] -> [mid] (a bias's gradient: [N, K, H, W] ->
+ * [K, 1, 1]; column sums: [m, n] -> [n]), or null when the kept axes are not one block.
+ */
+export const middleBlock = (from: readonly number[], to: readonly number[]): { outer: number; mid: number; inner: number } | null => {
+  const t = [...new Array<number>(Math.max(0, from.length - to.length)).fill(1), ...to];
+  const kept = from.map((d, i) => d > 1 && t[i] === d).map((x, i) => (x ? i : -1)).filter((i) => i >= 0);
+  const size = (a: readonly number[]) => a.reduce((p, d) => p * d, 1);
+  if (kept.length === 0) return { outer: size(from), mid: 1, inner: 1 };
+  const [first, last] = [kept[0]!, kept[kept.length - 1]!];
+  for (let i = first; i <= last; i++) if (t[i] !== from[i]) return null;
+  return { outer: size(from.slice(0, first)), mid: size(from.slice(first, last + 1)), inner: size(from.slice(last + 1)) };
+};
 
 /** A convolution's geometry as the module's functions take it, for `n` images. */
 type ConvArgs = [n: number, c: number, h: number, w: number, kh: number, kw: number, oh: number, ow: number, sh: number, sw: number, pt: number, pl: number, dh: number, dw: number];
 const convArgs = (p: k.ConvGeometry, n: number): ConvArgs =>
   [n, p.c, p.h, p.w, p.kh, p.kw, p.oh, p.ow, p.strideH, p.strideW, p.padTop, p.padLeft, p.dilationH, p.dilationW];
 
-/** The most bytes of patch matrix (im2col) a convolution lays out at once: images go in groups that fit. */
-const PATCH_BYTES = 8 << 20;
+/**
+ * The most bytes of patch matrix (im2col) a convolution lays out at once: images go in groups whose
+ * patches stay in the L2 cache while the product reads them.
+ */
+const PATCH_BYTES = 256 << 10;
 /** Images per group, and the bytes of the patches, the output rows and the list of one group. */
 const convPlan = (p: k.ConvParams) => {
   const positions = p.oh * p.ow;
@@ -193,15 +215,38 @@ const fastKernels = (wasm: KernelExports): Map<Kernel<never>, Fast<never>> => {
     },
   });
   add(k.conv2dWeightGrad, {
-    // One product over the whole batch (its sums run over every image): only when its patches fit.
-    applies: (p, inputs) => allF32(inputs) && convPlan(p).group === p.n,
-    scratch: (p) => { const q = convPlan(p); return q.cols + q.rows + listScratch(Math.max(p.k, p.n * q.positions)); },
+    // G^T . patches summed over the whole batch, a group of images at a time (the sums go on from
+    // the last group's: matmulTNAccumulate).
+    applies: (_p, inputs) => allF32(inputs),
+    scratch: (p) => { const q = convPlan(p); return q.cols + q.rows + listScratch(Math.max(p.k, q.group * q.positions) + 2); },
     call: ([x, g], [dw], s, p) => {
-      const { positions, taps, cols, rows } = convPlan(p);
-      wasm.im2col(x!, s, ...convArgs(p, p.n));
-      wasm.channelsToPositions(g!, s + cols, p.n, p.k, positions);
-      wasm.matmulTN(s + cols, s, dw!, s + cols + rows, p.k, p.n * positions, taps);
+      const { positions, taps, group, cols, rows } = convPlan(p);
+      for (let b0 = 0; b0 < p.n; b0 += group) {
+        const n = Math.min(group, p.n - b0);
+        wasm.im2col(x! + 4 * b0 * p.c * p.h * p.w, s, ...convArgs(p, n));
+        wasm.channelsToPositions(g! + 4 * b0 * p.k * positions, s + cols, n, p.k, positions);
+        (b0 === 0 ? wasm.matmulTN : wasm.matmulTNAccumulate)(s + cols, s, dw!, s + cols + rows, p.k, n * positions, taps);
+      }
     },
+  });
+  add(k.sumToShape, {
+    applies: (p, inputs) => allF32(inputs) && middleBlock(p.from, p.to) !== null,
+    scratch: () => 0,
+    call: ([x], [out], _s, p) => {
+      const { outer, mid, inner } = middleBlock(p.from, p.to)!;
+      wasm.sumOuterInner(x!, out!, outer, mid, inner);
+    },
+  });
+  add(k.maxPool2d, {
+    applies: (_p, inputs) => allF32(inputs),
+    scratch: () => 0,
+    call: ([x], [values, positions], _s, p) =>
+      wasm.maxPool(x!, values!, positions!, p.n * p.c, p.h, p.w, p.kh, p.kw, p.oh, p.ow, p.strideH, p.strideW, p.padTop, p.padLeft),
+  });
+  add(k.scatterFlat, {
+    applies: (_p, inputs) => inputs[0]!.dtype === "float32" && inputs[1]!.dtype === "int32",
+    scratch: () => 0,
+    call: ([g, positions], [out], _s, { size }, _scalar, sizes) => wasm.scatterAdd(g!, positions!, out!, sizes[1]!, size),
   });
   return table;
 };

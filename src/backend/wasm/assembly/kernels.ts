@@ -700,10 +700,13 @@ function patches(x: usize, cols: usize, toCols: bool, n: i32, c: i32, h: i32, w:
           for (let i: i32 = 0; i < kh; i++) {
             const iy = oy * sh - pt + i * dh;
             const row = plane + <usize>iy * rowBytes;
+            // The patch matrix is written in order, so a run may be stored 4 floats at a time past
+            // its end (the next run overwrites them; the caller leaves 16 bytes after the matrix).
             if (iy < 0 || iy >= h) {
-              if (toCols) memory.fill(at, 0, tapsBytes);
+              if (toCols) for (let j: usize = 0; j < tapsBytes; j += 16) v128.store(at + j, f32x4.splat(0));
             } else if (toCols && dw == 1 && x0 >= 0 && x0 + kw <= w) {
-              memory.copy(at, row + (<usize>x0 << 2), tapsBytes);
+              const from = row + (<usize>x0 << 2);
+              for (let j: usize = 0; j < tapsBytes; j += 16) v128.store(at + j, v128.load(from + j));
             } else {
               for (let j: i32 = 0; j < kw; j++) {
                 const ix = x0 + j * dw;
@@ -769,6 +772,153 @@ export function channelsToPositions(src: usize, dst: usize, n: i32, k: i32, p: i
         store<f32>(d, load<f32>(s));
         s += 4;
         d += kBytes;
+      }
+    }
+  }
+}
+
+// ---- reductions and pooling ---------------------------------------------------------------------
+
+/**
+ * dst[m] = the sum over o, then i, of src[o, m, i] (src [outer, mid, inner]), each sum from +0 in
+ * that order (the reference loops' order: the source's row-major order). Four sums at a time, as
+ * independent chains: a bias's gradient (sums over the batch and a conv's positions).
+ */
+export function sumOuterInner(src: usize, dst: usize, outer: i32, mid: i32, inner: i32): void {
+  const rowBytes = <usize>inner << 2;
+  memory.fill(dst, 0, <usize>mid << 2);
+  for (let o: i32 = 0; o < outer; o++) {
+    const block = src + <usize>o * <usize>mid * rowBytes;
+    let m: i32 = 0;
+    if (inner == 1) {
+      for (; m + 4 <= mid; m += 4) {
+        const at = dst + (<usize>m << 2);
+        v128.store(at, f32x4.add(v128.load(at), v128.load(block + (<usize>m << 2))));
+      }
+    }
+    for (; m + 4 <= mid; m += 4) {
+      const r0 = block + <usize>m * rowBytes;
+      const r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+      const at = dst + (<usize>m << 2);
+      let a0 = load<f32>(at), a1 = load<f32>(at, 4), a2 = load<f32>(at, 8), a3 = load<f32>(at, 12);
+      for (let i: usize = 0; i < rowBytes; i += 4) {
+        a0 += load<f32>(r0 + i);
+        a1 += load<f32>(r1 + i);
+        a2 += load<f32>(r2 + i);
+        a3 += load<f32>(r3 + i);
+      }
+      store<f32>(at, a0);
+      store<f32>(at, a1, 4);
+      store<f32>(at, a2, 8);
+      store<f32>(at, a3, 12);
+    }
+    for (; m < mid; m++) {
+      const r = block + <usize>m * rowBytes;
+      const at = dst + (<usize>m << 2);
+      let a = load<f32>(at);
+      for (let i: usize = 0; i < rowBytes; i += 4) a += load<f32>(r + i);
+      store<f32>(at, a);
+    }
+  }
+}
+
+/**
+ * Max pooling of planes [planes, h, w] through kh x kw windows (stride sh, sw; padding pt, pl):
+ * each window's maximum into `values` and its flat position in the input into `positions` (int32).
+ * The first maximum in row-major order wins ties, and NaN wins, as the reference loops say.
+ */
+export function maxPool(x: usize, values: usize, positions: usize, planes: i32, h: i32, w: i32, kh: i32, kw: i32, oh: i32, ow: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
+  if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && pt == 0 && pl == 0) {
+    maxPool2x2(x, values, positions, planes, h, w, oh, ow);
+    return;
+  }
+  let out: usize = 0;
+  for (let plane: i32 = 0; plane < planes; plane++) {
+    const base = plane * h * w;
+    for (let oy: i32 = 0; oy < oh; oy++) {
+      const y0 = oy * sh - pt;
+      const i0 = y0 < 0 ? -y0 : 0;
+      const i1 = y0 + kh > h ? h - y0 : kh;
+      for (let ox: i32 = 0; ox < ow; ox++) {
+        const x0 = ox * sw - pl;
+        const j0 = x0 < 0 ? -x0 : 0;
+        const j1 = x0 + kw > w ? w - x0 : kw;
+        let pos = base + (y0 + i0) * w + x0 + j0;
+        let best = load<f32>(x + (<usize>pos << 2));
+        for (let i = i0; i < i1; i++) {
+          const row = base + (y0 + i) * w + x0;
+          for (let j = j0; j < j1; j++) {
+            const v = load<f32>(x + (<usize>(row + j) << 2));
+            if (v > best || (v != v && best == best)) {
+              best = v;
+              pos = row + j;
+            }
+          }
+        }
+        store<f32>(values + out, best);
+        store<i32>(positions + out, pos);
+        out += 4;
+      }
+    }
+  }
+}
+
+/** out [size] = +0, then g[i] added at positions[i] for i in order (max pooling's gradient). */
+export function scatterAdd(g: usize, positions: usize, out: usize, count: i32, size: i32): void {
+  memory.fill(out, 0, <usize>size << 2);
+  for (let i: i32 = 0; i < count; i++) {
+    const p = load<i32>(positions + (<usize>i << 2));
+    if (<u32>p >= <u32>size) continue; // as a typed array ignores a write out of range
+    const at = out + (<usize>p << 2);
+    store<f32>(at, load<f32>(at) + load<f32>(g + (<usize>i << 2)));
+  }
+}
+
+/**
+ * C[m,n] += A^T . B (A stored [k,m], B [k,n]): matmulTN whose sums go on from C's values, so that a
+ * product over many rows (a filter gradient over a batch) can be taken a group of rows at a time
+ * while its patches are in cache. Every float32 sum is rounded at each step, so stopping and going
+ * on gives matmulTN's bits. Each pair of rows of C enters the list first, as rows of "B" weighted
+ * 1 for itself and 0 for its twin (C's values are finite sums, never -0).
+ */
+export function matmulTNAccumulate(a: usize, b: usize, c: usize, list: usize, m: i32, k: i32, n: i32): void {
+  const rowBytes = <usize>n << 2;
+  const stride = <usize>m << 2;
+  for (let i: i32 = 0; i < m; i += 2) {
+    const src = a + (<usize>i << 2);
+    const c0 = c + <usize>i * rowBytes;
+    if (i + 1 === m) {
+      store<u32>(list, <u32>c0);
+      store<f32>(list, 1, 4);
+      sumRow(list, 1 + listRow(src, stride, k, b, rowBytes, list + 8), c0, n);
+      break;
+    }
+    v128.store(list, v128.replace_lane<f32>(v128.replace_lane<u32>(f32x4.splat(0), 0, <u32>c0), 1, 1));
+    v128.store(list, v128.replace_lane<f32>(v128.replace_lane<u32>(f32x4.splat(0), 0, <u32>(c0 + rowBytes)), 2, 1), 16);
+    const nnz = listNonzerosByFours(src, 4, stride, true, k, b, rowBytes, list + 32);
+    sumRows(list, nnz + 2, 0, c0, c0 + rowBytes, n);
+  }
+}
+
+/** maxPool's 2 x 2 windows side by side (the common case), the same comparisons in the same order. */
+function maxPool2x2(x: usize, values: usize, positions: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32): void {
+  let out: usize = 0;
+  for (let plane: i32 = 0; plane < planes; plane++) {
+    for (let oy: i32 = 0; oy < oh; oy++) {
+      let p0 = plane * h * w + 2 * oy * w;
+      for (let ox: i32 = 0; ox < ow; ox++, p0 += 2) {
+        const p1 = p0 + w;
+        const r0 = x + (<usize>p0 << 2), r1 = x + (<usize>p1 << 2);
+        let best = load<f32>(r0), pos = p0;
+        let v = load<f32>(r0, 4);
+        if (v > best || (v != v && best == best)) { best = v; pos = p0 + 1; }
+        v = load<f32>(r1);
+        if (v > best || (v != v && best == best)) { best = v; pos = p1; }
+        v = load<f32>(r1, 4);
+        if (v > best || (v != v && best == best)) { best = v; pos = p1 + 1; }
+        store<f32>(values + out, best);
+        store<i32>(positions + out, pos);
+        out += 4;
       }
     }
   }
