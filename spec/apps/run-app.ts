@@ -11,8 +11,8 @@ export interface AppResult {
   readonly stderr: string;
 }
 
-export const runApp = (app: string, args: readonly string[]): AppResult => {
-  const r = spawnSync(process.execPath, ["--import", "tsx", `src/apps/${app}`, ...args], { cwd: root, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0" } });
+export const runApp = (app: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): AppResult => {
+  const r = spawnSync(process.execPath, ["--import", "tsx", `src/apps/${app}`, ...args], { cwd: root, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0", ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 

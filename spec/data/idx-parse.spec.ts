@@ -44,6 +44,7 @@ describe("toExamples, shared by the Node loader and the playground's worker", ()
       "lab: holds 3 labels but img holds 2 images; they must agree (are the files from the same dataset?)",
     );
     const ten = parseIdxBytes(encodeIdx({ type: "ubyte", dims: [2], data: Uint8Array.of(1, 10) }), "lab");
-    expect(thrownBy(() => toExamples(images, ten, { images: "img", labels: "lab" }), DataError).message).toBe("lab: label 10 at index 1 is not a class in [0, 9]");
+    expect(thrownBy(() => toExamples(images, ten, { images: "img", labels: "lab" }, 10), DataError).message).toBe("lab: label 10 at index 1 is not a class in [0, 9]");
+    expect(Array.from(toExamples(images, ten, { images: "img", labels: "lab" }).labels)).toEqual([1, 10]); // without a class count, any byte
   });
 });

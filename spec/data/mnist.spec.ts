@@ -175,14 +175,6 @@ describe("finding MNIST", () => {
     expect(errorOf(() => loadMnist({ dataDir: dir })).message).toMatch(/train-labels-idx1-ubyte: holds 2 labels but .*train-images-idx3-ubyte holds 3 images; they must agree/);
   });
 
-  it("reports labels outside the classes, and accepts them when there are more classes", () => {
-    const dir = join(root, "letters");
-    writeTiny(dir);
-    writeIdx(join(dir, "t10k-labels-idx1-ubyte"), { dims: [2], data: Uint8Array.from([3, 26]) });
-    expect(errorOf(() => loadMnist({ dataDir: dir })).message).toMatch(/t10k-labels-idx1-ubyte: label 26 at index 1 is not a class in \[0, 9\]/);
-    expect([...loadMnist({ dataDir: dir, classes: 27 }).test.labels]).toEqual([3, 26]);
-  });
-
   it("reports a labels file where images belong, by its magic number", () => {
     const dir = join(root, "swapped");
     writeTiny(dir);
@@ -221,5 +213,96 @@ describe("finding MNIST", () => {
     rmSync(images);
     execFileSync("mkfifo", [images]); // nothing writes to it: reading would block forever
     expect(errorOf(() => loadMnist({ dataDir: dir })).message).toMatch(/train-images-idx3-ubyte: is a FIFO \(named pipe\), not a regular file; expected an IDX file/);
+  });
+});
+
+describe("a dataset's classes", () => {
+  const root = mkdtempSync(join(tmpdir(), "classes-spec-"));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const writeSet = (dir: string, trainLabels: number[], testLabels: number[]): void => {
+    mkdirSync(dir, { recursive: true });
+    writeIdx(join(dir, MNIST_FILES.trainImages), { dims: [trainLabels.length, 2, 2], data: new Uint8Array(4 * trainLabels.length) });
+    writeIdx(join(dir, MNIST_FILES.trainLabels), { dims: [trainLabels.length], data: Uint8Array.from(trainLabels) });
+    writeIdx(join(dir, MNIST_FILES.testImages), { dims: [testLabels.length, 2, 2], data: new Uint8Array(4 * testLabels.length) });
+    writeIdx(join(dir, MNIST_FILES.testLabels), { dims: [testLabels.length], data: Uint8Array.from(testLabels) });
+  };
+
+  it("are counted from the labels when no dataset.json names them: the largest label of either set + 1", () => {
+    const three = join(root, "three");
+    writeSet(three, [0, 2, 1, 1], [1, 0]);
+    expect(loadMnist({ dataDir: three }).info).toEqual({ name: "three", classNames: ["0", "1", "2"] });
+    // EMNIST letters: labels 1 to 26, so 27 classes (0 unused), whichever set holds the largest.
+    const letters = join(root, "letters");
+    writeSet(letters, [1, 5, 3], [3, 26]);
+    expect(loadMnist({ dataDir: letters }).info.classNames).toHaveLength(27);
+  });
+
+  it("are MNIST's ten digits for the installed files", () => {
+    expect(loadMnist({ dataset: "mnist" }).info).toEqual({ name: "MNIST", classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"] });
+  });
+
+  it("take their names from dataset.json beside the files, which every label must fit", () => {
+    const named = join(root, "named");
+    writeSet(named, [0, 1, 2], [2, 1]);
+    writeFileSync(join(named, "dataset.json"), JSON.stringify({ name: "Shapes", classes: ["circle", "square", "triangle", "star"] }));
+    expect(loadMnist({ dataDir: named }).info).toEqual({ name: "Shapes", classNames: ["circle", "square", "triangle", "star"] });
+    writeFileSync(join(named, "dataset.json"), JSON.stringify({ name: "Shapes", classes: ["circle", "square"] }));
+    expect(errorOf(() => loadMnist({ dataDir: named })).message).toMatch(
+      new RegExp(`train-labels-idx1-ubyte: label 2 at index 2 is not a class in \\[0, 1\\] \\(${join(named, "dataset.json").replace(/[/\\]/g, ".")} names 2 classes\\)`),
+    );
+  });
+
+  it("refuse a dataset.json that is not a name and 2 to 256 distinct class names, naming the file and the field", () => {
+    const bad = join(root, "bad");
+    writeSet(bad, [0, 1], [1, 0]);
+    const file = join(bad, "dataset.json");
+    const cases: [unknown, RegExp][] = [
+      [{ name: "X", classes: ["a"] }, /"classes" holds 1 names: expected 2 to 256, one per class/],
+      [{ name: "X", classes: ["a", "a"] }, /"classes" names "a" twice \(entries 0 and 1\)/],
+      [{ name: "X", classes: ["a", ""] }, /"classes" entry 1 is "": expected a name of 1 to 60 characters/],
+      [{ name: "", classes: ["a", "b"] }, /"name" is "": expected the dataset's name/],
+      [{ name: "X", classes: ["a", "b"], clases: [] }, /"clases" is not a field of dataset.json \(expected name, classes, source, split\)/],
+      [[1, 2], /expected a JSON object/],
+    ];
+    for (const [json, message] of cases) {
+      writeFileSync(file, JSON.stringify(json));
+      const e = errorOf(() => loadMnist({ dataDir: bad }));
+      expect(e.file).toBe(file);
+      expect(e.message).toMatch(message);
+    }
+    writeFileSync(file, "{ name: X }");
+    expect(errorOf(() => loadMnist({ dataDir: bad })).message).toMatch(/dataset.json: not valid JSON/);
+  });
+
+  it("must number at least two: a set whose labels are all 0 is refused", () => {
+    const one = join(root, "one");
+    writeSet(one, [0, 0], [0]);
+    expect(errorOf(() => loadMnist({ dataDir: one })).message).toMatch(/every label, here and in the test set, is 0: a classifier needs at least 2 classes/);
+  });
+});
+
+describe("--dataset", () => {
+  const root = mkdtempSync(join(tmpdir(), "dataset-spec-"));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it("fashion reads data/fashion-mnist, and says how to make it when it is missing", () => {
+    const places: SearchPlaces = { repoDataDir: join(root, "data"), installedDir: null };
+    const e = errorOf(() => loadMnist({ dataset: "fashion", places }));
+    expect(e.message).toMatch(/--dataset fashion: Fashion-MNIST has not been made yet. Run `npm run data:fashion` once/);
+    writeTiny(join(root, "data", "fashion-mnist"));
+    const m = loadMnist({ dataset: "fashion", places });
+    expect(m.train.count).toBe(3);
+    expect(m.source).toMatch(/^Fashion-MNIST in .*fashion-mnist \(made by npm run data:fashion; its own split, not the official one\)$/);
+  });
+
+  it("mnist reads the installed files even when data/ holds another dataset", () => {
+    const places: SearchPlaces = { repoDataDir: join(root, "other"), installedDir: installedMnistDir() };
+    writeTiny(join(root, "other"));
+    expect(findMnist(undefined, places).origin).toBe("repo");
+    expect(loadMnist({ dataset: "mnist", places }).train.count).toBe(60000);
+  });
+
+  it("and --data together are refused", () => {
+    expect(errorOf(() => loadMnist({ dataset: "mnist", dataDir: root })).message).toMatch(/--data and --dataset mnist both name a dataset; expected one of them/);
   });
 });

