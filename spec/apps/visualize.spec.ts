@@ -118,7 +118,7 @@ describe("visualize.ts, run on a small model ([784, 32, 10], 2 epochs on 6,000 e
 
     it("the test accuracy, and the number of mistakes the misclassified picture is drawn from", () => {
       expect(line(run.stdout, "test accuracy")).toBe(truth.accuracyLine);
-      expect(run.stdout).toContain(`the 60 most confident of the ${(10000 - truth.correct).toLocaleString("en-US")} misclassified test digits`);
+      expect(run.stdout).toContain(`the 60 most confident of the ${(10000 - truth.correct).toLocaleString("en-US")} misclassified test images`);
     });
 
     it("the most confused pair: the largest count off the diagonal", () => {
@@ -185,7 +185,7 @@ describe("visualize.ts refusing what it cannot use", () => {
     const pictures = join(dir, "diverged-pictures");
     const r = runApp("visualize.ts", ["--model", huge, "--out", pictures, "--steps", "5"]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/diverged\.safetensors: the model gives non-finite scores \(logits such as (-?Infinity|NaN)\) for [\d,]+ of the 10,000 test digits: its weights are too large to use/);
+    expect(r.stderr).toMatch(/diverged\.safetensors: the model gives non-finite scores \(logits such as (-?Infinity|NaN)\) for [\d,]+ of the 10,000 test images: its weights are too large to use/);
     expect(r.stdout).toBe("");
     expect(readdirSync(pictures)).toEqual([]);
   });

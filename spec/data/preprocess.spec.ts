@@ -14,8 +14,10 @@ import {
   asciiArt,
   axisWeights,
   borderValues,
+  centerByBox,
   centerByMass,
   centerOfMass,
+  FASHION_FRAMING,
   connectedInkBox,
   crop,
   detectPolarity,
@@ -447,6 +449,44 @@ describe("preprocess", () => {
   });
 });
 
+describe("the Fashion-MNIST framing (FASHION_FRAMING)", () => {
+  /** A product as Fashion-MNIST stores it: light on black, its longer side 28, centred. */
+  const product = (): Uint8Array => {
+    const px = new Uint8Array(784);
+    for (let y = 6; y < 22; y++) for (let x = 0; x < 28; x++) px[y * 28 + x] = x === 0 || x === 27 || y === 6 || y === 21 ? 255 : 40 + ((x * 7 + y * 3) % 150);
+    return px;
+  };
+  const rgba = (pixels: Uint8Array, invert: boolean): Uint8Array => {
+    const out = new Uint8Array(4 * pixels.length).fill(255);
+    pixels.forEach((v, k) => out.fill(invert ? 255 - v : v, 4 * k, 4 * k + 3));
+    return out;
+  };
+
+  it("gives back a Fashion-MNIST image as it is (longer side 28, box centred), where the digit framing would shrink it to 20", () => {
+    const px = product();
+    const framed = preprocess(rgba(px, false), 28, 28, FASHION_FRAMING);
+    expect(Array.from(framed.pixels, (v) => Math.round(255 * v))).toEqual(Array.from(px));
+    expect(framed.steps.at(-1)).toBe("centred: the 28x16 box placed in the middle of 28x28");
+    expect(inkBoundingBox(preprocess(rgba(px, false), 28, 28).pixels, 28, 28)!.width).toBe(20);
+  });
+
+  it("turns a photo-like picture (dark product on white paper, larger, off-centre) into the same image", () => {
+    const px = product();
+    const canvas = new Uint8Array(4 * 100 * 90).fill(255);
+    for (let y = 0; y < 56; y++) for (let x = 0; x < 56; x++) canvas.fill(255 - px[Math.floor(y / 2) * 28 + Math.floor(x / 2)]!, 4 * ((y + 20) * 100 + x + 30), 4 * ((y + 20) * 100 + x + 30) + 3);
+    const framed = preprocess(canvas, 100, 90, FASHION_FRAMING);
+    const back = Array.from(framed.pixels, (v) => Math.round(255 * v));
+    expect(back.filter((v, k) => Math.abs(v - px[k]!) > 2)).toEqual([]);
+  });
+
+  it("centerByBox puts the box in the middle, rounding down", () => {
+    const pixels = centerByBox({ width: 3, height: 2, data: Float32Array.of(1, 2, 3, 4, 5, 6) }, 6);
+    expect(Array.from(pixels.subarray(12, 18))).toEqual([0, 1, 2, 3, 0, 0]);
+    expect(Array.from(pixels.subarray(18, 24))).toEqual([0, 4, 5, 6, 0, 0]);
+    expect(() => centerByBox({ width: 7, height: 1, data: new Float32Array(7) }, 6)).toThrow(/does not fit the 6x6 canvas/);
+  });
+});
+
 describe("estimateIllumination and flattenIllumination", () => {
   // Paper lit from the left (0.5) to the right (0.9), a dark bar of ink in the middle.
   const [w, h] = [80, 60];
@@ -528,7 +568,7 @@ describe("digitDoubts", () => {
   it("doubts too little ink, too much ink, and probabilities with no clear winner", () => {
     expect(digitDoubts(new Float32Array(784).fill(0.02), sure)).toEqual(["little ink for a digit: 16 (MNIST digits have 28 to 228)"]);
     expect(digitDoubts(new Float32Array(784).fill(0.5), sure)).toEqual(["more ink than a digit: 392 (MNIST digits have 28 to 228)"]);
-    expect(digitDoubts(DIGITS[0]!, new Array(10).fill(0.1))).toEqual(["no clear answer: the most likely digit has 10%"]);
+    expect(digitDoubts(DIGITS[0]!, new Array(10).fill(0.1))).toEqual(["no clear answer: the most likely class has 10%"]);
   });
 });
 

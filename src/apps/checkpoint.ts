@@ -7,6 +7,8 @@
 
 import { basename } from "node:path";
 import { random, Tensor, type Tree } from "../autograd/index.ts";
+import { classNamesProblem, numberedClasses } from "../data/dataset.ts";
+import { DATASETS, type DatasetName } from "../data/mnist.ts";
 import { checkpointFromBytes, checkpointToBytes, ModelFileError, type MlpParams } from "../data/model.ts";
 import { treeMismatch, type Optimizer, type OptimizerState, type Params } from "../nn/index.ts";
 import { checkModelFlags, checkRunSize, configFromJson, type RunConfig } from "./run-config.ts";
@@ -40,8 +42,13 @@ export interface EpochRecord {
 
 /** The data a run trained on, to tell it from other data on resume. */
 export interface DataFacts {
-  /** --data as an absolute path, or null for the default search. */
+  /** --data as an absolute path, or null for the default search or --dataset. */
   readonly dir: string | null;
+  /** --dataset, or null. */
+  readonly dataset: DatasetName | null;
+  /** The dataset's name and class names (checkpoints written before they were recorded: MNIST's). */
+  readonly name: string;
+  readonly classNames: readonly string[];
   /** Where the files came from, for messages. */
   readonly source: string;
   /** Training examples after --limit (before the validation split). */
@@ -165,23 +172,35 @@ export const readCheckpoint = (bytes: Uint8Array, file: string): Checkpoint => {
   }
   let data: DataFacts | null = null;
   if (info.data !== undefined && info.data !== null) {
-    const d = object(info.data, "data", ["dir", "source", "count", "rows", "cols"]);
+    const d = object(info.data, "data", ["dir", "dataset", "source", "count", "rows", "cols", "name", "classNames"], ["dir", "source", "count", "rows", "cols"]);
     if (d.dir !== null && typeof d.dir !== "string") fail("data.dir", `is ${shown(d.dir)}: expected a directory or null`);
     if (typeof d.source !== "string") fail("data.source", `is ${shown(d.source)}: expected a string`);
+    const dataset = d.dataset ?? null;
+    if (dataset !== null && !(DATASETS as readonly unknown[]).includes(dataset)) fail("data.dataset", `is ${shown(dataset)}: expected null or one of ${DATASETS.join(", ")}`);
+    if (dataset !== null && d.dir !== null) fail("data.dataset", `is ${shown(dataset)} while data.dir is ${shown(d.dir)}: a run reads one of them`);
+    const name = d.name ?? "MNIST";
+    if (typeof name !== "string" || name.trim() === "") fail("data.name", `is ${shown(name)}: expected the dataset's name`);
+    const classNames = d.classNames ?? numberedClasses(10);
+    const problem = classNamesProblem(classNames);
+    if (problem !== null) fail("data.classNames", problem);
     data = {
       dir: d.dir as string | null,
+      dataset: dataset as DatasetName | null,
+      name: name as string,
+      classNames: classNames as string[],
       source: d.source as string,
       count: number(d.count, "data.count", 1, config.limit ?? Number.MAX_SAFE_INTEGER, true),
       rows: number(d.rows, "data.rows", 1, 2 ** 32 - 1, true),
       cols: number(d.cols, "data.cols", 1, 2 ** 32 - 1, true),
     };
     // A run too large to train is refused here, before a network is built for it.
+    const shape = { ...data, classes: data.classNames.length };
     try {
-      checkModelFlags(config, data);
+      checkModelFlags(config, shape);
     } catch (e) {
       fail("config", `describes a run train.ts would refuse (as ${(e as Error).message})`);
     }
-    checkRunSize(config, data, data.count, (flag, what) => fail("config", `describes a run too large to train (as --${flag}: ${what})`));
+    checkRunSize(config, shape, data.count, (flag, what) => fail("config", `describes a run too large to train (as --${flag}: ${what})`));
   }
   if (info.note !== undefined && typeof info.note !== "string") fail("note", `is ${shown(info.note)}: expected a string`);
 
@@ -203,7 +222,8 @@ export interface RunShape {
   readonly optimizer: Optimizer;
 }
 
-const describeData = (d: Pick<DataFacts, "count" | "rows" | "cols">): string => `${d.count.toLocaleString("en-US")} training examples of ${d.rows}x${d.cols} pixels`;
+const describeData = (d: Pick<DataFacts, "count" | "rows" | "cols" | "classNames">): string =>
+  `${d.count.toLocaleString("en-US")} training examples of ${d.rows}x${d.cols} pixels in ${d.classNames.length} classes (${d.classNames.slice(0, 3).join(", ")}, ...)`;
 
 /**
  * Checks a checkpoint against the run about to continue it: the data (the same image size and number
@@ -215,10 +235,10 @@ export const checkCheckpointFits = (c: Checkpoint, file: string, run: RunShape):
   const { fail } = checker(file);
   const saved = c.info.data;
   const inputs = run.data.rows * run.data.cols;
-  if (saved !== null && (saved.rows !== run.data.rows || saved.cols !== run.data.cols || saved.count !== run.data.count)) {
+  if (saved !== null && (saved.rows !== run.data.rows || saved.cols !== run.data.cols || saved.count !== run.data.count || JSON.stringify(saved.classNames) !== JSON.stringify(run.data.classNames))) {
     throw new CheckpointError(
       `${file}: the data does not match the checkpoint: its run trained on ${describeData(saved)} (${saved.source}); ` +
-        `this data (${run.data.source}, with the run's --limit) has ${describeData(run.data)}. Resume with the run's data (--data DIR), or start a new run`,
+        `this data (${run.data.source}, with the run's --limit) has ${describeData(run.data)}. Resume with the run's data (--data DIR or --dataset NAME), or start a new run`,
     );
   }
   const { position } = c.info;

@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { DATASETS, type DatasetName } from "../data/mnist.ts";
 
 /** A bad command line: printed with the usage hint, exit code 2, before any work is done. */
 export class UsageError extends Error {
@@ -251,4 +252,17 @@ export const runMain = async (main: () => Promise<number | void> | number | void
       process.exitCode = 1;
     }
   }
+};
+
+/** --dataset and --data, as train, visualize and predict's neighbours take them. */
+export const DATA_FLAGS: Record<"dataset" | "data", FlagSpec> = {
+  dataset: { type: "string", value: DATASETS.join("|"), help: "a dataset by name: the installed MNIST, or Fashion-MNIST (data/fashion-mnist, made by npm run data:fashion)" },
+  data: { type: "string", value: "DIR", help: "directory with IDX files in MNIST's layout, any number of classes (else data/, else the installed MNIST)" },
+};
+
+/** The data the flags name: --data DIR or --dataset NAME (not both), or neither. */
+export const dataChoice = (values: { readonly data?: unknown; readonly dataset?: unknown }): { data: string | undefined; dataset: DatasetName | undefined } => {
+  const dataset = values.dataset === undefined ? undefined : choiceFlag("dataset", values.dataset as string, DATASETS);
+  if (dataset !== undefined && values.data !== undefined) throw new UsageError(`--dataset ${dataset} and --data ${values.data as string} both name a dataset; expected one of them`);
+  return { data: values.data as string | undefined, dataset };
 };

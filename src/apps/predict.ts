@@ -1,5 +1,5 @@
-// predict: read pictures of digits, make them look like MNIST (the way MNIST itself was made), and
-// show what the trained network thinks. Wiring only: preprocessing lives in src/data/preprocess.ts.
+// predict: read pictures, make them look like MNIST (the way MNIST itself was made), and show what the
+// trained network thinks, with the model's class names. Wiring only: preprocessing lives in src/data/preprocess.ts.
 //
 //   tsx src/apps/predict.ts --image my_drawing.png [--model FILE] [--show] [--json]
 //   tsx src/apps/predict.ts --image a.png b.jpg pictures/
@@ -8,10 +8,12 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { argmax, tensor } from "../autograd/index.ts";
 import { MAX_PIXELS_LIMIT, readImage } from "../data/image-io.ts";
+import { classLabel, hasNames } from "../data/dataset.ts";
 import { checkFiniteLogits, DEFAULT_MODEL_PATH, loadModelFile } from "../data/model-file.ts";
-import { asciiArt, digitDoubts, preprocess } from "../data/preprocess.ts";
+import { classNamesOf, networkOf } from "../data/model.ts";
+import { datasetTitled } from "../data/mnist.ts";
+import { asciiArt, digitDoubts, FASHION_FRAMING, preprocess } from "../data/preprocess.ts";
 import { softmax } from "../nn/index.ts";
-import { networkOf } from "../data/model.ts";
 import { intFlag, parseFlags, runMain, usage, UsageError, type FlagSpec } from "./cli.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -22,7 +24,7 @@ const FLAGS: Record<string, FlagSpec> = {
   "max-pixels": { type: "string", default: "25000000", value: "N", help: `refuse pictures with more pixels than this (checked before decoding; at most ${MAX_PIXELS_LIMIT})` },
   help: { type: "boolean", short: "h", help: "show this help" },
 };
-const USAGE = usage("predict.ts", "Predict the digit in pictures with a model trained by train.ts.", FLAGS);
+const USAGE = usage("predict.ts", "Predict the class (the digit, for MNIST) of pictures with a model trained by train.ts.", FLAGS);
 const PICTURE = /\.(png|jpe?g)$/i;
 
 /** Files named on the command line, with folders expanded to the pictures inside them (sorted). */
@@ -46,6 +48,8 @@ const percentOf = (p: number): string => (p >= 0.9995 ? ">99.9%" : `${(100 * p).
 interface Result {
   readonly file: string;
   readonly prediction?: number;
+  /** The predicted class's name ("7", "Sneaker"). */
+  readonly className?: string;
   readonly confidence?: number;
   readonly probabilities?: number[];
   /** Why the picture may not be a readable digit (digitDoubts); empty when none. */
@@ -67,16 +71,23 @@ const main = (): number => {
   const modelPath = (v.model as string | undefined) ?? DEFAULT_MODEL_PATH;
   const model = loadModelFile(modelPath);
   const { net } = networkOf(model.config);
+  const names = classNamesOf(model.config);
+  // Digits are MNIST's ten numbered classes: only then do MNIST's amounts of ink say whether a picture looks like one.
+  const digits = !hasNames(names) && names.length === 10;
+  const label = (c: number): string => classLabel(names, c);
+  // Pictures are made to look like the images the model learned from: digits as MNIST made them, products as Fashion-MNIST did.
+  const framing = datasetTitled(model.config.dataset) === "fashion" ? FASHION_FRAMING : {};
 
   const results: Result[] = files.map((file) => {
     try {
       const image = readImage(file, { maxPixels });
-      const { pixels, steps } = preprocess(image.rgba, image.width, image.height, { name: file });
+      const { pixels, steps } = preprocess(image.rgba, image.width, image.height, { ...framing, name: file });
       const logits = net.apply(model.params, tensor(pixels, [1, 784]));
       checkFiniteLogits(modelPath, logits, () => `the picture ${file}`);
       const probabilities = Array.from(softmax(logits).data);
-      const prediction = argmax(tensor(probabilities, [1, 10])).data[0]!;
-      return { file, prediction, confidence: probabilities[prediction]!, probabilities, doubts: digitDoubts(pixels, probabilities), steps: [`decoded ${image.format.toUpperCase()} ${image.width}x${image.height}`, ...steps], pixels };
+      const prediction = argmax(tensor(probabilities, [1, names.length])).data[0]!;
+      const doubts = digits ? digitDoubts(pixels, probabilities) : digitDoubts(pixels, probabilities).filter((d) => d.startsWith("no clear answer"));
+      return { file, prediction, className: names[prediction]!, confidence: probabilities[prediction]!, probabilities, doubts, steps: [`decoded ${image.format.toUpperCase()} ${image.width}x${image.height}`, ...steps], pixels };
     } catch (e) {
       return { file, error: (e as Error).message };
     }
@@ -84,7 +95,7 @@ const main = (): number => {
 
   if (v.json) {
     const out = results.map(({ pixels: _pixels, ...r }) => r);
-    process.stdout.write(`${JSON.stringify({ model: v.model ?? DEFAULT_MODEL_PATH, results: out }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ model: v.model ?? DEFAULT_MODEL_PATH, dataset: model.config.dataset ?? null, classNames: names, results: out }, null, 2)}\n`);
   } else {
     for (const r of results) {
       if (r.error !== undefined) {
@@ -95,18 +106,19 @@ const main = (): number => {
       process.stdout.write("Preprocessing:\n");
       r.steps!.forEach((s, i) => process.stdout.write(`  ${i + 1}. ${s}\n`));
       if (v.show) process.stdout.write(`What the network saw (28x28):\n${asciiArt(r.pixels!)}\n`);
-      process.stdout.write(`Prediction: ${r.prediction} (probability ${percentOf(r.confidence!)})\n`);
-      for (const doubt of r.doubts!) process.stdout.write(`  Does not look like a digit: ${doubt}\n`);
-      r.probabilities!.forEach((p, d) => {
+      process.stdout.write(`Prediction: ${label(r.prediction!)} (probability ${percentOf(r.confidence!)})\n`);
+      for (const doubt of r.doubts!) process.stdout.write(`  Does not look like ${digits ? "a digit" : `a ${model.config.dataset ?? "training"} image`}: ${doubt}\n`);
+      const width = Math.max(...names.map((_, c) => label(c).length));
+      r.probabilities!.forEach((p, c) => {
         const bar = "#".repeat(Math.round(p * 40));
-        process.stdout.write(`  ${d}  ${percentOf(p).padStart(6)}  ${bar.padEnd(40)}${d === r.prediction ? "  <- prediction" : ""}\n`);
+        process.stdout.write(`  ${label(c).padEnd(width)}  ${percentOf(p).padStart(6)}  ${bar.padEnd(40)}${c === r.prediction ? "  <- prediction" : ""}\n`);
       });
       process.stdout.write("\n");
     }
     if (results.length > 1) {
       const ok = results.filter((r) => r.error === undefined);
       process.stdout.write(`Summary: ${results.length} pictures, ${ok.length} predicted, ${results.length - ok.length} failed\n`);
-      for (const r of results) process.stdout.write(`  ${r.file}: ${r.error === undefined ? `${r.prediction} (${percentOf(r.confidence!)})` : "failed (the error is on standard error)"}\n`);
+      for (const r of results) process.stdout.write(`  ${r.file}: ${r.error === undefined ? `${label(r.prediction!)} (${percentOf(r.confidence!)})` : "failed (the error is on standard error)"}\n`);
     }
   }
   const failed = results.filter((r) => r.error !== undefined);

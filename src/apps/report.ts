@@ -2,6 +2,7 @@
 // accuracy curves, the confusion matrix, every hyperparameter and the per-epoch numbers. The charts
 // are src/viz's, inlined as SVG; the page reads on a phone (they scale down to its width).
 
+import { classLabel, hasNames } from "../data/dataset.ts";
 import { writeFileAtomic } from "../data/files.ts";
 import { heatmap, lineChart } from "../viz/charts.ts";
 import { esc, toInlineSvg } from "../viz/svg.ts";
@@ -21,6 +22,8 @@ export interface ReportInput {
   readonly title: string;
   readonly history: readonly ReportEpoch[];
   readonly matrix: readonly (readonly number[])[];
+  /** One name per class, in label order (the matrix's rows and columns). */
+  readonly classNames: readonly string[];
   readonly testAccuracy: number;
   readonly correct: number;
   readonly total: number;
@@ -31,6 +34,14 @@ export interface ReportInput {
 const pct = (v: number, digits = 1) => `${(100 * v).toFixed(digits)}%`;
 /** Accuracy ticks as percentages with the decimals the step needs: 90%, 92%, ... or 97.5%. */
 const percentTick = (v: number, step: number) => `${formatTick(100 * v, 100 * step)}%`;
+
+/** A confusion matrix's labels: rows "0 T-shirt/top" (or "7"), columns numbered as the rows. */
+export const confusionLabels = (classNames: readonly string[]) => ({
+  rowLabels: classNames.map((_, i) => classLabel(classNames, i)),
+  xLabel: hasNames(classNames) ? "predicted class (numbered as the rows)" : "predicted class",
+  yLabel: "true class",
+  barLabel: "count (log scale)",
+});
 
 export const reportHtml = (r: ReportInput): string => {
   const epochs = r.history.map((h) => h.epoch);
@@ -43,7 +54,7 @@ export const reportHtml = (r: ReportInput): string => {
     { name: "validation", color: "#2ca02c", values: r.history.map((h) => h.validationAccuracy), xs: epochs, dots: true, dashed: true },
     { name: "test", color: "#ff7f0e", values: r.history.map((h) => h.testAccuracy), xs: epochs, dots: true },
   ], { title: "Accuracy", xLabel: "epoch", yLabel: "accuracy", yMax: 1, yFormat: percentTick, width: 440, height: 300 });
-  const confusion = heatmap(r.matrix, { cellSize: 36, xLabel: "predicted digit", yLabel: "true digit", barLabel: "count (log scale)" });
+  const confusion = heatmap(r.matrix, { cellSize: 36, ...confusionLabels(r.classNames) });
   const cell = (v: number | null, f: (v: number) => string) => (v === null ? "n/a" : f(v));
   const rows = r.history
     .map((h) => `<tr><td>${h.epoch}</td><td>${h.trainLoss.toFixed(4)}</td><td>${cell(h.validationLoss, (v) => v.toFixed(4))}</td><td>${pct(h.trainAccuracy)}</td><td>${cell(h.validationAccuracy, pct)}</td><td>${pct(h.testAccuracy)}</td><td>${h.seconds.toFixed(2)} s</td></tr>`)
@@ -65,7 +76,7 @@ th{text-align:left;font-weight:600}.settings td{text-align:left}.scroll{overflow
 <p><strong>Final test accuracy: ${(100 * r.testAccuracy).toFixed(2)}% (${r.correct.toLocaleString("en-US")}/${r.total.toLocaleString("en-US")} correct)</strong></p>
 <div class="charts">${toInlineSvg(loss, "Training and validation loss per epoch")}${toInlineSvg(accuracy, "Training, validation and test accuracy per epoch")}</div>
 <h2>Confusion matrix (test set)</h2>
-${toInlineSvg(confusion, "Confusion matrix of the test set: rows true digit, columns predicted digit")}
+${toInlineSvg(confusion, `Confusion matrix of the test set: rows true class, columns predicted class (${r.classNames.map((_, i) => classLabel(r.classNames, i)).join(", ")})`)}
 <h2>Hyperparameters</h2>
 <table class="settings">
 ${settings}

@@ -139,16 +139,23 @@ export const makeOptimizer = (c: RunConfig, learningRate: Schedule): Optimizer =
       ? (momentum({ learningRate, momentum: 0.9, weightDecay: c.weightDecay }) as Optimizer)
       : (adam({ learningRate, weightDecay: c.weightDecay }) as Optimizer);
 
-/** Layer sizes from input to output: [inputs, ...hidden, 10] (an MLP's; a CNN's dense layers after its convolutions). */
-export const layerSizes = (c: RunConfig, inputs: number): number[] => [inputs, ...c.hidden, 10];
+/** What a run's network is made for: images of rows x cols pixels, in `classes` classes (its outputs). */
+export interface DataShape {
+  readonly rows: number;
+  readonly cols: number;
+  readonly classes: number;
+}
 
-/** The run's layer list, for images of rows x cols pixels. */
-export const layerList = (c: RunConfig, rows: number, cols: number): LayerSpec[] =>
-  c.model === "mlp" ? mlpLayerList(layerSizes(c, rows * cols), c.activation, c.dropout) : cnnLayerList(rows, cols, c.filters, c.hidden, 10, c.dropout);
+/** Layer sizes from input to output: [inputs, ...hidden, classes] (an MLP's; a CNN's dense layers after its convolutions). */
+export const layerSizes = (c: RunConfig, inputs: number, classes: number): number[] => [inputs, ...c.hidden, classes];
+
+/** The run's layer list, for images of rows x cols pixels in `classes` classes. */
+export const layerList = (c: RunConfig, { rows, cols, classes }: DataShape): LayerSpec[] =>
+  c.model === "mlp" ? mlpLayerList(layerSizes(c, rows * cols, classes), c.activation, c.dropout) : cnnLayerList(rows, cols, c.filters, c.hidden, classes, c.dropout);
 
 /** The run's network (taking rows of rows * cols pixels) and its layer list. */
-export const makeNetwork = (c: RunConfig, rows: number, cols: number): { net: Layer; layers: LayerSpec[] } => {
-  const { net, layers } = networkFromList(layerList(c, rows, cols), [rows * cols]);
+export const makeNetwork = (c: RunConfig, data: DataShape): { net: Layer; layers: LayerSpec[] } => {
+  const { net, layers } = networkFromList(layerList(c, data), [data.rows * data.cols]);
   return { net, layers };
 };
 
@@ -156,13 +163,13 @@ export const makeNetwork = (c: RunConfig, rows: number, cols: number): { net: La
  * The flags that do not fit --model: an MLP has no convolutions (--filters), a CNN needs at least
  * one and has relu layers. Throws a UsageError naming the flag.
  */
-export const checkModelFlags = (c: RunConfig, images: { rows: number; cols: number }): void => {
+export const checkModelFlags = (c: RunConfig, images: DataShape): void => {
   if (c.model === "mlp" && c.filters.length > 0) throw new UsageError(`--filters: ${flagText(c.filters)} is not accepted with --model mlp (an MLP has no convolutions); expected --model cnn, or no --filters`);
   if (c.model === "cnn") {
     if (c.filters.length === 0) throw new UsageError("--filters: a CNN needs at least one convolution; expected comma-separated filter counts such as 16,32");
     if (c.activation !== "relu") throw new UsageError(`--activation: ${c.activation} is not accepted with --model cnn (its layers use relu); expected relu`);
     try {
-      listSize(layerList(c, images.rows, images.cols), [images.rows * images.cols]);
+      listSize(layerList(c, images), [images.rows * images.cols]);
     } catch (e) {
       throw new UsageError(`--filters: ${flagText(c.filters)} is not accepted for ${images.rows}x${images.cols} images: each 5x5 convolution and 2x2 pooling shrinks them, and ${(e as Error).message}; expected fewer convolutions`);
     }
@@ -190,13 +197,13 @@ export interface RunSize {
  * UsageError "--hidden: ..."; a checkpoint names its own field instead).
  */
 export const checkRunSize = (
-  c: RunConfig, images: { rows: number; cols: number }, trainCount: number,
+  c: RunConfig, images: DataShape, trainCount: number,
   refuse: (flag: string, what: string) => never = (flag, what) => {
     throw new UsageError(`--${flag}: ${what}`);
   },
 ): RunSize => {
-  const layers = layerList(c, images.rows, images.cols);
-  const describe = c.model === "mlp" ? `the network [${layerSizes(c, images.rows * images.cols).join(", ")}]` : `the CNN of filters ${flagText(c.filters)} and dense layers ${flagText(c.hidden)}`;
+  const layers = layerList(c, images);
+  const describe = c.model === "mlp" ? `the network [${layerSizes(c, images.rows * images.cols, images.classes).join(", ")}]` : `the CNN of filters ${flagText(c.filters)} and dense layers ${flagText(c.hidden)}`;
   let size: { parameters: number; values: number };
   try {
     size = listSize(layers, [images.rows * images.cols]);

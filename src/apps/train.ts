@@ -7,7 +7,8 @@
 import { readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { argmax, cast, equal, jit, random, sum, valueAndGradAux, type Tensor } from "../autograd/index.ts";
-import { batchCount, batches, loadMnist, scalePixels, splitTrainValidation, type Examples } from "../data/index.ts";
+import { batchCount, batches, loadMnist, scalePixels, splitTrainValidation, type DatasetName, type Examples } from "../data/index.ts";
+import { classLabel, classList, hasNames } from "../data/dataset.ts";
 import { checkWritable, FileError, formatBytes, freeBytes, lockForWriting, writeFileAtomic } from "../data/files.ts";
 import { readModelBytes } from "../data/model-file.ts";
 import { ModelFileError, modelToBytes, type MlpParams } from "../data/model.ts";
@@ -15,7 +16,7 @@ import { accuracy, confusionMatrix, countParams, describeLayer, layerRows, softm
 import {
   checkCheckpointFits, checkpointBytes, CheckpointError, keyNumbers, readCheckpoint, type Checkpoint, type CheckpointInfo, type DataFacts, type EpochRecord, type Position,
 } from "./checkpoint.ts";
-import { choiceFlag, grouped, parseFlags, percent, Progress, runMain, shellWord, usage, UsageError, type FlagSpec } from "./cli.ts";
+import { choiceFlag, DATA_FLAGS, dataChoice, grouped, parseFlags, percent, Progress, runMain, shellWord, usage, UsageError, type FlagSpec } from "./cli.ts";
 import { writeReport } from "./report.ts";
 import {
   ACTIVATIONS, checkModelFlags, checkRunSize, configFromFlags, differingFlags, layerSizes, makeNetwork, makeOptimizer, makeSchedule, MODELS, OPTIMIZERS, RECIPES, SCHEDULES,
@@ -41,10 +42,10 @@ const BASE_FLAGS: Record<string, FlagSpec> = {
   "weight-decay": { type: "string", default: "0", value: "L", help: "weight decay on weights (not biases)" },
   seed: { type: "string", default: "1", value: "N", help: "seed for initialization, the validation split, shuffling and dropout" },
   "val-split": { type: "string", default: "0.1", value: "F", help: "fraction of the training set held out for validation, in [0, 1)" },
-  data: { type: "string", value: "DIR", help: "directory with MNIST-layout IDX files (else data/, else the installed MNIST)" },
+  ...DATA_FLAGS,
   out: { type: "string", default: DEFAULT_OUT, value: "FILE", help: "where to save the model (checkpoint and report go beside it)" },
   limit: { type: "string", value: "N", help: "train on the first N training examples only (quick runs)" },
-  resume: { type: "string", value: "FILE", help: "continue from a checkpoint (*.ckpt.safetensors); only --epochs, --data, --out, --json, --quiet, --eager may be given with it" },
+  resume: { type: "string", value: "FILE", help: "continue from a checkpoint (*.ckpt.safetensors); only --epochs, --data, --dataset, --out, --json, --quiet, --eager may be given with it" },
   json: { type: "boolean", help: "print one JSON object per epoch on stdout (and a final one)" },
   eager: { type: "boolean", help: "run each op as it comes instead of the compiled step (jit): slower, the same numbers" },
   quiet: { type: "boolean", help: "print only the final result" },
@@ -57,11 +58,12 @@ const FLAGS: Record<string, FlagSpec> = Object.fromEntries(Object.entries(BASE_F
   return [name, cnn === undefined ? f : { ...f, help: `${f.help} (with --model cnn: ${cnn})` }];
 }));
 
-const USAGE = usage("train.ts", "Train a multilayer perceptron (or, with --model cnn, a convolutional network) on MNIST. With no flags: the seed's recipe.", FLAGS);
+const USAGE = usage("train.ts", "Train a multilayer perceptron (or, with --model cnn, a convolutional network) on MNIST or any IDX dataset. With no flags: the seed's recipe.", FLAGS);
 
 interface Options {
   readonly config: RunConfig;
   readonly data: string | undefined;
+  readonly dataset: DatasetName | undefined;
   /** --out as given (undefined: the default, or the checkpoint's when resuming). */
   readonly out: string | undefined;
   readonly resume: string | undefined;
@@ -91,7 +93,7 @@ const parseOptions = (argv: string[]): Options | "help" => {
   if (out !== undefined) checkOutName(out);
   return {
     config,
-    data: v.data as string | undefined,
+    ...dataChoice(v),
     out,
     resume: v.resume as string | undefined,
     json: v.json === true,
@@ -129,9 +131,10 @@ const OPTIMIZER_DETAIL: Record<RunConfig["optimizer"], string> = { sgd: "", mome
 const SCHEDULE_DETAIL: Record<RunConfig["schedule"], string> = { constant: "", step: " (halved every 3 epochs)", exp: " (decayed to a tenth over the run)", cosine: " (cosine to 0 over the run)" };
 
 /** Every setting that decides a run's numbers, for the report's table. */
-const hyperparameters = (c: RunConfig, architecture: string, data: { train: number; validation: number; source: string }): [string, string][] => [
+const hyperparameters = (c: RunConfig, architecture: string, data: { train: number; validation: number; source: string; classNames: readonly string[] }): [string, string][] => [
   ["model", c.model],
   ["architecture", architecture],
+  ["classes", classList(data.classNames, 400)],
   ["activation", c.activation],
   ["initialization", `${c.activation === "relu" ? "He normal" : "Glorot uniform"} (weights${c.model === "cnn" ? "; a filter's fan-in is channels x 5 x 5" : ""}), zeros (biases)`],
   ["loss", "softmax cross-entropy"],
@@ -210,14 +213,14 @@ interface Resume {
  * The run a --resume continues: the checkpoint's configuration (only --epochs may change it, and not
  * below the epochs done), its output and its data, unless --out or --data say otherwise.
  */
-const resumeRun = (parsed: Options, path: string): { resume: Resume; config: RunConfig; out: string; data: string | undefined } => {
+const resumeRun = (parsed: Options, path: string): { resume: Resume; config: RunConfig; out: string; data: string | undefined; dataset: DatasetName | undefined } => {
   const checkpoint = underResume(() => readCheckpoint(readModelBytes(path, "checkpoint"), path));
   const { config: saved, position } = checkpoint.info;
   const differing = differingFlags(parsed.config, saved, parsed.explicit);
   if (differing.length > 0) {
     throw new UsageError(
       `--resume: a resumed run keeps its checkpoint's settings, but these flags differ from them: ${differing.join(", ")}. ` +
-        "Remove them (only --epochs, --data, --out, --json, --quiet and --eager may change on resume), or start a new run without --resume",
+        "Remove them (only --epochs, --data, --dataset, --out, --json, --quiet and --eager may change on resume), or start a new run without --resume",
     );
   }
   const epochs = parsed.explicit.has("epochs") ? parsed.config.epochs : saved.epochs;
@@ -233,7 +236,11 @@ const resumeRun = (parsed: Options, path: string): { resume: Resume; config: Run
     out = join(dirname(path), name);
   }
   if (sameFile(out, path)) throw new UsageError(`--out: ${out} is the checkpoint being resumed from; writing the model there would destroy it. Expected another file name`);
-  return { resume: { path, checkpoint }, config: { ...saved, epochs }, out, data: parsed.data ?? checkpoint.info.data?.dir ?? undefined };
+  // The checkpoint's data, unless --data or --dataset names other data.
+  const given = parsed.data !== undefined || parsed.dataset !== undefined;
+  const data = given ? parsed.data : (checkpoint.info.data?.dir ?? undefined);
+  const dataset = given ? parsed.dataset : (checkpoint.info.data?.dataset ?? undefined);
+  return { resume: { path, checkpoint }, config: { ...saved, epochs }, out, data, dataset };
 };
 
 const main = async (): Promise<number> => {
@@ -248,8 +255,8 @@ const main = async (): Promise<number> => {
   };
 
   // ---- resume: the checkpoint's run configuration wins, except for a longer --epochs ------------
-  const { resume, config, out, data: dataDir } =
-    parsed.resume === undefined ? { resume: null, config: parsed.config, out: parsed.out ?? DEFAULT_OUTS[parsed.config.model], data: parsed.data } : resumeRun(parsed, parsed.resume);
+  const { resume, config, out, data: dataDir, dataset } =
+    parsed.resume === undefined ? { resume: null, config: parsed.config, out: parsed.out ?? DEFAULT_OUTS[parsed.config.model], data: parsed.data, dataset: parsed.dataset } : resumeRun(parsed, parsed.resume);
   const resumed = resume?.checkpoint ?? null;
   if (resumed && config.epochs !== resumed.info.config.epochs && (config.schedule === "exp" || config.schedule === "cosine")) {
     process.stderr.write(`note: the ${config.schedule} schedule spans the run's epochs: with --epochs ${config.epochs} instead of ${resumed.info.config.epochs}, the learning rates from here on differ from the original run's\n`);
@@ -268,7 +275,8 @@ const main = async (): Promise<number> => {
 
   // ---- data ---------------------------------------------------------------------------------
   const loadStart = performance.now();
-  const mnist = loadMnist({ dataDir });
+  const mnist = loadMnist({ ...(dataDir !== undefined && { dataDir }), ...(dataset !== undefined && { dataset }) });
+  const classNames = mnist.info.classNames;
   const trainAll = firstN(mnist.train, config.limit);
   const root = random.key(config.seed);
   const [initKey, splitKey, shuffleKey, dropoutKey] = random.split(root, 4) as [random.Key, random.Key, random.Key, random.Key];
@@ -277,12 +285,15 @@ const main = async (): Promise<number> => {
   const test = { examples: mnist.test, size: mnist.test.count };
   const stepsPerEpoch = batchCount(holdout.train.length, config.batchSize);
   if (holdout.train.length === 0) throw new UsageError(`--limit/--val-split: no training examples are left (limit ${config.limit}, validation ${config.valSplit})`);
-  const dataFacts: DataFacts = { dir: dataDir === undefined ? null : resolve(dataDir), source: mnist.source, count: trainAll.count, rows: trainAll.rows, cols: trainAll.cols };
+  const dataFacts: DataFacts = {
+    dir: dataDir === undefined ? null : resolve(dataDir), dataset: dataset ?? null, source: mnist.source, count: trainAll.count, rows: trainAll.rows, cols: trainAll.cols,
+    name: mnist.info.name, classNames,
+  };
 
   // ---- model and optimizer: their size checked, a checkpoint checked against them -------------
-  const images = { rows: trainAll.rows, cols: trainAll.cols };
+  const images = { rows: trainAll.rows, cols: trainAll.cols, classes: classNames.length };
   checkModelFlags(config, images);
-  const sizes = layerSizes(config, trainAll.rows * trainAll.cols);
+  const sizes = layerSizes(config, trainAll.rows * trainAll.cols, classNames.length);
   const size = checkRunSize(config, images, holdout.train.length);
   const existing = [out, ckptFile].reduce((n, f) => n + (statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0);
   const need = size.modelBytes + 2 * size.checkpointBytes + 2 ** 20 - existing; // a checkpoint is written beside the last one
@@ -290,7 +301,7 @@ const main = async (): Promise<number> => {
   if (free !== null && free < need) {
     throw new Error(`--out: ${dirname(out)} has ${formatBytes(free)} free; this run's model and checkpoints need about ${formatBytes(need)}. Free some space or choose another --out`);
   }
-  const { net, layers } = makeNetwork(config, trainAll.rows, trainAll.cols);
+  const { net, layers } = makeNetwork(config, images);
   const schedule = makeSchedule(config, stepsPerEpoch);
   const optimizer = makeOptimizer(config, schedule);
   const fresh = net.init(initKey, [sizes[0]!]).params;
@@ -324,7 +335,8 @@ const main = async (): Promise<number> => {
   const kind = config.model === "mlp" ? "a multilayer perceptron" : "a convolutional network";
   say(`MNIST from first principles: ${kind}, trained by reverse-mode autograd`);
   say();
-  say(`Data: ${mnist.source} (loaded in ${((performance.now() - loadStart) / 1000).toFixed(2)}s)`);
+  say(`Data: ${mnist.source.startsWith(mnist.info.name) ? "" : `${mnist.info.name}, `}${mnist.source} (loaded in ${((performance.now() - loadStart) / 1000).toFixed(2)}s)`);
+  say(`  classes ${classList(classNames)}`);
   say(`  training ${grouped(holdout.train.length)} | validation ${grouped(holdout.validation.length)} (${percent(config.valSplit, 0)} held out, seeded) | test ${grouped(mnist.test.count)} | images ${trainAll.rows}x${trainAll.cols}`);
   const shaping = config.model === "mlp" ? `flatten ${trainAll.rows}x${trainAll.cols} -> ${sizes[0]}` : `rows of ${sizes[0]} pixels as images [1, ${trainAll.rows}, ${trainAll.cols}]`;
   say(`Preprocessing: ${shaping}, scale pixels to [0, 1] (x / 255), integer labels (one-hot inside the loss)`);
@@ -505,36 +517,41 @@ const main = async (): Promise<number> => {
   const { predicted, labels: testLabels } = final;
   const correct = predicted.reduce((n, p, i) => n + (p === testLabels[i] ? 1 : 0), 0);
   const testAccuracy = correct / test.size;
-  const matrix = confusionMatrix(predicted, testLabels, 10);
+  const matrix = confusionMatrix(predicted, testLabels, classNames.length);
   const cnn = config.model === "cnn";
   underOut(() => writeFileAtomic(out, modelToBytes(params as unknown as MlpParams, {
     architecture: cnn ? [sizes[0]!, 10] : sizes,
     activation: config.activation,
     ...(cnn && { layers, inputShape: [sizes[0]!] }),
     normalization: `x / 255 (pixels scaled to [0, 1]), images flattened row-major to ${sizes[0]}`,
+    dataset: mnist.info.name,
+    classNames,
     seed: config.seed,
     epochs: config.epochs,
     testAccuracy,
     ...(config.dropout > 0 && { dropout: config.dropout }),
   })));
   underOut(() => writeReport(reportPath, {
-    history, matrix, testAccuracy, correct, total: test.size,
-    title: `MNIST ${cnn ? `CNN (filters ${config.filters.join(", ")}, dense ${config.hidden.join(", ")})` : `MLP [${sizes.join(", ")}]`}, ${config.optimizer} lr ${config.lr}, batch ${config.batchSize}, seed ${config.seed}`,
-    hyperparameters: hyperparameters(config, cnn ? layers.map(describeLayer).join(", ") : `[${sizes.join(", ")}]`, { train: holdout.train.length, validation: holdout.validation.length, source: mnist.source }),
+    history, matrix, testAccuracy, correct, total: test.size, classNames,
+    title: `${mnist.info.name} ${cnn ? `CNN (filters ${config.filters.join(", ")}, dense ${config.hidden.join(", ")})` : `MLP [${sizes.join(", ")}]`}, ${config.optimizer} lr ${config.lr}, batch ${config.batchSize}, seed ${config.seed}`,
+    hyperparameters: hyperparameters(config, cnn ? layers.map(describeLayer).join(", ") : `[${sizes.join(", ")}]`, { train: holdout.train.length, validation: holdout.validation.length, source: mnist.source, classNames }),
   }));
 
   if (json) {
     const peakRssMB = peakResidentMB();
-    process.stdout.write(`${JSON.stringify({ type: "final", testAccuracy, correct, total: test.size, confusionMatrix: matrix, model: out, checkpoint: ckptPath, report: reportPath, peakRssMB })}\n`);
+    process.stdout.write(`${JSON.stringify({ type: "final", testAccuracy, correct, total: test.size, dataset: mnist.info.name, classNames, confusionMatrix: matrix, model: out, checkpoint: ckptPath, report: reportPath, peakRssMB })}\n`);
   } else {
     const show = (line = "") => process.stdout.write(`${line}\n`);
     if (!quiet) show();
     show(`Final test accuracy: ${percent(testAccuracy, 2)} (${grouped(correct)}/${grouped(test.size)} correct)`);
     if (!quiet) {
       show();
-      show("Confusion matrix (rows: true digit, columns: predicted digit)");
-      show(`       ${matrix.map((_, j) => String(j).padStart(5)).join("")}`);
-      matrix.forEach((row, i) => show(`  ${String(i).padStart(3)}  ${row.map((c) => String(c).padStart(5)).join("")}`));
+      show(`Confusion matrix (rows: true class, columns: predicted class${hasNames(classNames) ? ", numbered as the rows" : ""})`);
+      const rowLabels = classNames.map((_, i) => classLabel(classNames, i));
+      const labelWidth = Math.max(3, ...rowLabels.map((l) => l.length));
+      const cell = Math.max(String(classNames.length - 1).length, ...matrix.flat().map((c) => String(c).length)) + 1;
+      show(`  ${"".padEnd(labelWidth)}  ${matrix.map((_, j) => String(j).padStart(cell)).join("")}`);
+      matrix.forEach((row, i) => show(`  ${(hasNames(classNames) ? rowLabels[i]! : rowLabels[i]!.padStart(labelWidth)).padEnd(labelWidth)}  ${row.map((c) => String(c).padStart(cell)).join("")}`));
       show();
       show(`Model saved to ${out}`);
       show(`Checkpoint: ${ckptPath}`);

@@ -6,17 +6,19 @@
 
 import { join } from "node:path";
 import { argmax, type Tensor } from "../autograd/index.ts";
-import { allExamples, loadMnist } from "../data/index.ts";
+import { allExamples, datasetTitled, loadMnist } from "../data/index.ts";
+import { className, hasNames } from "../data/dataset.ts";
 import { checkWritable, FileError } from "../data/files.ts";
-import { checkFiniteLogits, DEFAULT_MODEL_PATH, loadModelFile } from "../data/model-file.ts";
-import { isConvolutional, networkOf } from "../data/model.ts";
+import { checkFiniteLogits, DEFAULT_MODEL_PATH, loadModelFile, modelDataMismatch } from "../data/model-file.ts";
+import { classNamesOf, isConvolutional, networkOf } from "../data/model.ts";
+import { confusionLabels } from "./report.ts";
 import { maximizeActivation } from "../nn/activation-max.ts";
 import { absQuantile, confidentMistakes, fractionNearZero, lowestRecall, meanAndStd, mostConfused, topIndices, unitNorms, unitWeights } from "../nn/inspect.ts";
 import { accuracy, confusionMatrix, describeLayer, softmax } from "../nn/index.ts";
 import { heatmap, histogram, tileGrid } from "../viz/charts.ts";
 import { writeChart } from "../viz/render.ts";
 import { type Chart, stack, titled } from "../viz/svg.ts";
-import { choiceFlag, grouped, intFlag, numberFlag, parseFlags, percent, runMain, usage, UsageError, type FlagSpec } from "./cli.ts";
+import { choiceFlag, DATA_FLAGS, dataChoice, grouped, intFlag, numberFlag, parseFlags, percent, runMain, usage, UsageError, type FlagSpec } from "./cli.ts";
 
 const DEFAULT_OUT = "models/visualize";
 const FORMATS = ["png", "svg"] as const;
@@ -24,7 +26,8 @@ const FLAGS: Record<string, FlagSpec> = {
   model: { type: "string", default: DEFAULT_MODEL_PATH, value: "FILE", help: "the model train.ts wrote" },
   out: { type: "string", default: DEFAULT_OUT, value: "DIR", help: "where to write the pictures (created if missing)" },
   format: { type: "string", default: "png", value: FORMATS.join("|"), help: "PNG pictures (rendered from the SVG), or the SVG itself" },
-  data: { type: "string", value: "DIR", help: "directory with MNIST-layout IDX files (else data/, else the installed MNIST)" },
+  dataset: { ...DATA_FLAGS.dataset, help: `${DATA_FLAGS.dataset.help}; default: the one the model was trained on, when it is one of these` },
+  data: DATA_FLAGS.data,
   steps: { type: "string", default: "500", value: "N", help: "gradient-ascent steps for activation_max" },
   l2: { type: "string", default: "0.01", value: "LAMBDA", help: "L2 penalty in activation maximization: logit_c(x) - LAMBDA ||x||^2 - TV ..." },
   tv: { type: "string", default: "0.3", value: "LAMBDA", help: "smoothness prior in activation maximization: ... - LAMBDA TV(x), TV the squared neighbour differences" },
@@ -66,6 +69,7 @@ const main = async (): Promise<number> => {
   const l2 = numberFlag("l2", flag("l2"), 0, Infinity);
   const tv = numberFlag("tv", flag("tv"), 0, Infinity);
 
+  const chosen = dataChoice(v);
   const model = loadModelFile(modelPath);
   // Every file error names the flag and the path; the folder is checked before any work.
   const underOut = (e: unknown): unknown => (e instanceof FileError ? new Error(`--out: ${e.message}`) : e);
@@ -77,16 +81,23 @@ const main = async (): Promise<number> => {
   const { architecture, activation } = model.config;
   const cnn = isConvolutional(model.config);
   const { net, layers: specs, outputs } = networkOf(model.config);
-  const mnist = loadMnist({ ...(v.data !== undefined && { dataDir: v.data as string }) });
+  // The data: as the flags say, else the dataset the model was trained on (when --dataset names it).
+  const dataset = chosen.dataset ?? (chosen.data === undefined ? datasetTitled(model.config.dataset) : undefined);
+  const mnist = loadMnist({ ...(chosen.data !== undefined && { dataDir: chosen.data }), ...(dataset !== undefined && { dataset }) });
+  const mismatch = modelDataMismatch(model.config, mnist.info);
+  if (mismatch !== null) throw new UsageError(`--model ${modelPath}: ${mismatch}; pass the model's data with --dataset NAME or --data DIR`);
+  const names = classNamesOf(model.config);
+  const nameOf = (label: number): string => className(names, label);
+  const classCount = names.length;
   const test = allExamples(mnist.test);
   const logitsOf = (x: Tensor): Tensor => net.apply(model.params, x);
 
   // The test set through the network.
   const logits = logitsOf(test.x);
-  checkFiniteLogits(modelPath, logits, (n) => `${grouped(n)} of the ${grouped(test.size)} test digits`);
+  checkFiniteLogits(modelPath, logits, (n) => `${grouped(n)} of the ${grouped(test.size)} test images`);
   const probabilities = softmax(logits);
   const predicted = argmax(probabilities, -1);
-  const counts = confusionMatrix(predicted, test.labels, 10);
+  const counts = confusionMatrix(predicted, test.labels, classCount);
   const layers = Object.entries(model.params); // conv1, ..., dense1, dense2, ... in order
   const first = layers[0]![1].weight;
   const units = first.shape[cnn ? 0 : 1]!;
@@ -148,37 +159,37 @@ const main = async (): Promise<number> => {
   // 3. The confusion matrix of the test set.
   await save(
     "confusion_matrix",
-    titled(heatmap(counts, { xLabel: "predicted digit", yLabel: "true digit", barLabel: "count (log scale)" }), `Confusion matrix, ${grouped(test.size)} test digits`),
-    "test-set counts: rows true digit, columns predicted (colour on a log scale)",
+    titled(heatmap(counts, confusionLabels(names)), `Confusion matrix, ${grouped(test.size)} test images of ${mnist.info.name}`),
+    "test-set counts: rows true class, columns predicted (colour on a log scale)",
   );
 
-  // 4. The misclassified test digits the network was surest about.
+  // 4. The misclassified test images the network was surest about.
   const mistakes = confidentMistakes(probabilities, test.labels.data);
   if (mistakes.length > 0) {
     const shown = mistakes.slice(0, MISTAKES_SHOWN);
     const digits = shown.map(({ index }) => test.x.data.subarray(index * 784, (index + 1) * 784));
-    const labels = shown.map(({ index, predicted: p, confidence }) => `true ${test.labels.data[index]} · pred ${p}\n${confidence >= 0.995 ? ">99" : Math.round(100 * confidence)}%`);
+    const labels = shown.map(({ index, predicted: p, confidence }) => `true ${nameOf(test.labels.data[index]!)}\npred ${nameOf(p)} ${confidence >= 0.995 ? ">99" : Math.round(100 * confidence)}%`);
     await save(
       "misclassified",
       titled(tileGrid(digits, { cols: 10, scale: 3, gap: 8, colors: { kind: "greys" }, labels }), `The ${shown.length} most confident of ${grouped(mistakes.length)} mistakes`),
-      `the ${shown.length} most confident of the ${grouped(mistakes.length)} misclassified test digits, with true and predicted labels`,
+      `the ${shown.length} most confident of the ${grouped(mistakes.length)} misclassified test images, with true and predicted classes`,
     );
   }
 
   // 5. For each class, the input in [0, 1] that maximizes its logit less the L2 and smoothness penalties, from a blank image.
-  const classes = Array.from({ length: 10 }, (_, c) => c);
+  const classes = Array.from({ length: classCount }, (_, c) => c);
   const best = maximizeActivation(logitsOf, { classes, inputSize: 784, steps, l2, tv, imageShape: [28, 28] });
   const bestProbabilities = softmax(best.logits);
-  const reached = classes.map((c) => ({ logit: best.logits.data[c * 10 + c]!, probability: bestProbabilities.data[c * 10 + c]! }));
+  const reached = classes.map((c) => ({ logit: best.logits.data[c * classCount + c]!, probability: bestProbabilities.data[c * classCount + c]! }));
   await save(
     "activation_max",
     titled(tileGrid(classes.map((c) => best.inputs.data.subarray(c * 784, (c + 1) * 784)), {
-      cols: 5, scale: 4, gap: 10, colors: { kind: "greys" }, labels: classes.map((c) => `class ${c}: logit ${reached[c]!.logit.toFixed(1)}`),
+      cols: gridShape(classCount).cols, scale: 4, gap: 10, colors: { kind: "greys" }, labels: classes.map((c) => `${names[c] === String(c) ? `class ${c}` : names[c]}: logit ${reached[c]!.logit.toFixed(1)}`),
     }), "Inputs that maximize each class"),
-    `for each digit, the input in [0, 1] maximizing logit_c(x) - ${l2} ||x||^2 - ${tv} TV(x) (${steps} steps of projected gradient ascent from a blank image; TV: squared neighbour differences)`,
+    `for each class, the input in [0, 1] maximizing logit_c(x) - ${l2} ||x||^2 - ${tv} TV(x) (${steps} steps of projected gradient ascent from a blank image; TV: squared neighbour differences)`,
   );
 
-  process.stdout.write(`Model ${modelPath}: ${cnn ? specs.map(describeLayer).join(", ") : `[${architecture.join(", ")}], ${activation}`}\nSaved to ${outDir}/:\n`);
+  process.stdout.write(`Model ${modelPath}: ${cnn ? specs.map(describeLayer).join(", ") : `[${architecture.join(", ")}], ${activation}`}, trained on ${model.config.dataset ?? "(not recorded)"}\nData: ${mnist.source}\nSaved to ${outDir}/:\n`);
   const width = Math.max(...saved.map(([name]) => name.length));
   for (const [name, what] of saved) process.stdout.write(`  ${name.padEnd(width)}  ${what}\n`);
 
@@ -189,8 +200,8 @@ const main = async (): Promise<number> => {
   const probabilityRange = [Math.min(...reached.map((r) => r.probability)), Math.max(...reached.map((r) => r.probability))];
   process.stdout.write("Observations:\n");
   process.stdout.write(`  test accuracy: ${percent(accuracy(predicted, test.labels), 2)} (${grouped(correct)}/${grouped(test.size)} correct)\n`);
-  process.stdout.write(`  most confused pair: ${confused.trueClass} -> ${confused.predicted}: ${confused.count} times (true ${confused.trueClass} predicted as ${confused.predicted})\n`);
-  process.stdout.write(`  lowest recall: digit ${low.classIndex}, ${percent(low.recall, 1)} (${low.correct}/${low.support} recognised)\n`);
+  process.stdout.write(`  most confused pair: ${nameOf(confused.trueClass)} -> ${nameOf(confused.predicted)}: ${confused.count} times (true ${nameOf(confused.trueClass)} predicted as ${nameOf(confused.predicted)})\n`);
+  process.stdout.write(`  lowest recall: ${hasNames(names) ? nameOf(low.classIndex) : `${names.length === 10 ? "digit" : "class"} ${low.classIndex}`}, ${percent(low.recall, 1)} (${low.correct}/${low.support} recognised)\n`);
   process.stdout.write(`  first-layer weights near zero (|w| < ${NEAR_ZERO}): ${percent(fractionNearZero(first.data, NEAR_ZERO), 1)} of ${grouped(first.size)}\n`);
   process.stdout.write(`  first-layer ${cnn ? "filters" : "neurons"} with the largest weight norm: ${strongest.map((j) => `#${j} (${norms[j]!.toFixed(2)})`).join(", ")}\n`);
   process.stdout.write(`  activation maximization: target-class softmax probability ${probabilityRange[0]!.toFixed(3)} to ${probabilityRange[1]!.toFixed(3)}, logits ${Math.min(...reached.map((r) => r.logit)).toFixed(1)} to ${Math.max(...reached.map((r) => r.logit)).toFixed(1)}\n`);

@@ -87,3 +87,15 @@ export const classCountOf = (...labelSets: readonly Uint8Array[]): number => {
 
 /** "T-shirt/top" for label 0 of Fashion-MNIST; "7" for a numbered class. */
 export const className = (names: readonly string[], label: number): string => names[label] ?? String(label);
+
+/** Whether the classes have names of their own (not just their labels "0", "1", ...). */
+export const hasNames = (names: readonly string[]): boolean => names.some((n, i) => n !== String(i));
+
+/** A class as rows of a table show it: "0 T-shirt/top", or "7" when the classes are numbered. */
+export const classLabel = (names: readonly string[], label: number): string => (hasNames(names) ? `${label} ${className(names, label)}` : String(label));
+
+/** The classes in a line, in label order: "10: T-shirt/top, Trouser, ...", shortened past `width` characters. */
+export const classList = (names: readonly string[], width = 100): string => {
+  const all = names.join(", ");
+  return all.length <= width ? `${names.length}: ${all}` : `${names.length}: ${all.slice(0, width - 3).replace(/, [^,]*$/, "")}, ..., ${names[names.length - 1]}`;
+};

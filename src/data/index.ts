@@ -2,6 +2,7 @@
 
 export * from "./idx.ts";
 export * from "./mnist.ts";
+export * from "./dataset.ts";
 export * from "./batches.ts";
 export * from "./image-io.ts";
 export * from "./preprocess.ts";

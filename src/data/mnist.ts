@@ -33,6 +33,10 @@ export interface Mnist {
 /** The datasets --dataset names. */
 export const DATASETS = ["mnist", "fashion"] as const;
 export type DatasetName = (typeof DATASETS)[number];
+/** What each is called in outputs and model files. */
+export const DATASET_TITLES: Readonly<Record<DatasetName, string>> = Object.freeze({ mnist: "MNIST", fashion: "Fashion-MNIST" });
+/** The --dataset name of a dataset called `title` ("Fashion-MNIST" -> fashion), if it is one of them. */
+export const datasetTitled = (title: string | undefined): DatasetName | undefined => DATASETS.find((d) => DATASET_TITLES[d] === title);
 
 export type MnistFile = "trainImages" | "trainLabels" | "testImages" | "testLabels";
 

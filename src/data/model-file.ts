@@ -1,8 +1,9 @@
 // Model files on disk: read with errors that say what to do, validated by model.ts.
 
 import type { Tensor } from "../autograd/index.ts";
+import { classList, type DatasetInfo } from "./dataset.ts";
 import { FileError, readRegularFile } from "./files.ts";
-import { modelFromBytes, ModelFileError, type MlpParams, type ModelConfig } from "./model.ts";
+import { classNamesOf, modelFromBytes, ModelFileError, type MlpParams, type ModelConfig } from "./model.ts";
 
 export const DEFAULT_MODEL_PATH = "models/mnist-mlp.safetensors";
 /** The largest model or checkpoint file read: 2 GiB (train.ts refuses networks whose checkpoint would be larger). */
@@ -22,12 +23,12 @@ export const readModelBytes = (path: string, what: "model" | "checkpoint"): Uint
   }
 };
 
-/** Read and validate a model; `expectInputs`/`expectClasses` refuse a model made for other data. */
-export const loadModelFile = (path: string, { expectInputs = 784, expectClasses = 10 } = {}): { params: MlpParams; config: ModelConfig } => {
+/** Read and validate a model; `expectInputs` refuses a model made for images of another size. */
+export const loadModelFile = (path: string, { expectInputs = 784 } = {}): { params: MlpParams; config: ModelConfig } => {
   const model = modelFromBytes(readModelBytes(path, "model"), path);
   const arch = model.config.architecture;
-  if (arch[0] !== expectInputs || arch[arch.length - 1] !== expectClasses) {
-    throw new ModelFileError(`${path}: the model's architecture [${arch.join(", ")}] takes ${arch[0]} inputs and gives ${arch[arch.length - 1]} classes; expected ${expectInputs} inputs (28x28 pixels) and ${expectClasses} classes`);
+  if (arch[0] !== expectInputs) {
+    throw new ModelFileError(`${path}: the model's architecture [${arch.join(", ")}] takes ${arch[0]} inputs; expected ${expectInputs} (28x28 pixels)`);
   }
   return model;
 };
@@ -58,4 +59,14 @@ export const checkFiniteLogits = (modelPath: string, logits: Tensor, inputs: (ro
         "(training diverged); train it again with a lower --lr",
     );
   }
+};
+
+/**
+ * Why a model cannot be scored on this data, or null: the data must have the model's classes, by
+ * number and by name (a model file without names has its outputs numbered, as MNIST's digits are).
+ */
+export const modelDataMismatch = (config: ModelConfig, data: DatasetInfo): string | null => {
+  const names = classNamesOf(config);
+  if (JSON.stringify(names) === JSON.stringify(data.classNames)) return null;
+  return `the model was trained on ${config.dataset ?? "a dataset it does not name"} (classes ${classList(names, 60)}), this data is ${data.name} (classes ${classList(data.classNames, 60)})`;
 };

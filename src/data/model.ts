@@ -4,7 +4,8 @@
 // A model file holds one tensor per parameter, named by its path in the parameter tree
 // ("dense1.weight" [784, 128], "dense1.bias" [128], ...; y = x . W + b), float32 little-endian, and in
 // __metadata__: format, architecture (JSON list of layer sizes), activation, normalization, seed,
-// epochs, testAccuracy. A network other than an MLP (a CNN: "conv1.weight" [16, 1, 5, 5], ...) is
+// epochs, testAccuracy, dataset (its name) and classes (JSON list of class names, one per output).
+// A network other than an MLP (a CNN: "conv1.weight" [16, 1, 5, 5], ...) is
 // written as format "mnist-model/2", whose metadata holds its layer list (JSON, src/nn/layer-list.ts)
 // and the shape of one example (inputShape) instead of architecture and activation; the loader
 // rebuilds the network from the list and checks every tensor against it. A checkpoint is the same
@@ -12,6 +13,7 @@
 
 import { random, Tensor, treeLeaves, type Tree } from "../autograd/index.ts";
 import { LayerListError, mlpLayerList, networkFromList, type LayerSpec } from "../nn/index.ts";
+import { classNamesProblem, numberedClasses } from "./dataset.ts";
 import { decodeSafetensors, encodeSafetensors, ModelFileError } from "./safetensors.ts";
 
 export { ModelFileError };
@@ -37,7 +39,14 @@ export interface ModelConfig {
   readonly epochs?: number;
   readonly testAccuracy?: number;
   readonly dropout?: number;
+  /** The dataset trained on ("MNIST", "Fashion-MNIST"); absent in files written before it was recorded. */
+  readonly dataset?: string;
+  /** One name per output, in label order; the loader gives "0", "1", ... for files without them. */
+  readonly classNames?: readonly string[];
 }
+
+/** A model's class names: its own, or its outputs numbered. */
+export const classNamesOf = (config: ModelConfig): readonly string[] => config.classNames ?? numberedClasses(config.architecture[config.architecture.length - 1]!);
 
 /** A parameter tree for an MLP: { dense1: { weight, bias }, dense2: ..., ... }. */
 export type MlpParams = Readonly<Record<string, { readonly weight: Tensor; readonly bias: Tensor }>>;
@@ -109,6 +118,12 @@ export const modelToBytes = (params: MlpParams, config: ModelConfig): Uint8Array
     ? { format: MODEL_FORMAT, architecture: JSON.stringify(config.architecture), activation: config.activation, normalization: config.normalization }
     : { format: NETWORK_FORMAT, layers: JSON.stringify(config.layers), inputShape: JSON.stringify(config.inputShape ?? [config.architecture[0]]), normalization: config.normalization };
   for (const k of ["seed", "epochs", "testAccuracy", "dropout"] as const) if (config[k] !== undefined) metadata[k] = String(config[k]);
+  if (config.dataset !== undefined) metadata.dataset = config.dataset;
+  if (config.classNames !== undefined) {
+    const outputs = config.architecture[config.architecture.length - 1];
+    if (config.classNames.length !== outputs) throw new ModelFileError(`refusing to write a model of ${outputs} outputs with ${config.classNames.length} class names`);
+    metadata.classes = JSON.stringify(config.classNames);
+  }
   const tensors = new Map(tensorsOf(params as unknown as Tree, ""));
   checkFiniteToWrite(tensors, "model");
   return encodeSafetensors(tensors, metadata);
@@ -176,6 +191,23 @@ export const networkOf = (config: ModelConfig) =>
 /** Whether a model has convolutions (its first layers see images, not rows of pixels). */
 export const isConvolutional = (config: ModelConfig): boolean => config.layers?.some((l) => l.type === "conv2d") ?? false;
 
+/** The dataset and class names a model file records, checked against its number of outputs ("0", "1", ... when it has none). */
+const datasetFacts = (file: string, metadata: Record<string, string>, outputs: number): Pick<ModelConfig, "dataset" | "classNames"> => {
+  let classNames: unknown = numberedClasses(outputs);
+  if (metadata.classes !== undefined) {
+    try {
+      classNames = JSON.parse(metadata.classes);
+    } catch {
+      classNames = metadata.classes;
+    }
+    const problem = classNamesProblem(classNames);
+    if (problem !== null) throw new ModelFileError(`${file}: metadata classes ${problem}`);
+    if ((classNames as string[]).length !== outputs) throw new ModelFileError(`${file}: metadata classes names ${(classNames as string[]).length} classes, but the network has ${outputs} outputs`);
+  }
+  if (metadata.dataset !== undefined && (metadata.dataset.trim() === "" || metadata.dataset.length > 60)) throw new ModelFileError(`${file}: metadata dataset ${JSON.stringify(metadata.dataset)} is not a dataset's name (1 to 60 characters)`);
+  return { ...(metadata.dataset !== undefined && { dataset: metadata.dataset }), classNames: classNames as string[] };
+};
+
 export const modelFromBytes = (bytes: Uint8Array, file: string): { params: MlpParams; config: ModelConfig } => {
   const { tensors, metadata } = decodeSafetensors(bytes, file);
   if (metadata.format !== MODEL_FORMAT && metadata.format !== NETWORK_FORMAT) {
@@ -190,7 +222,7 @@ export const modelFromBytes = (bytes: Uint8Array, file: string): { params: MlpPa
   };
   if (metadata.format === NETWORK_FORMAT) {
     const model = networkModel(file, tensors, metadata);
-    return { params: model.params, config: { ...model.config, ...facts } };
+    return { params: model.params, config: { ...model.config, ...facts, ...datasetFacts(file, metadata, model.config.architecture[1]!) } };
   }
   let architecture: unknown;
   try {
@@ -211,6 +243,7 @@ export const modelFromBytes = (bytes: Uint8Array, file: string): { params: MlpPa
     inputShape: [architecture[0]],
     normalization: metadata.normalization ?? "x / 255",
     ...facts,
+    ...datasetFacts(file, metadata, architecture[architecture.length - 1]),
   };
   return { params: layerTree(tensors), config };
 };

@@ -584,6 +584,18 @@ export const centerByMass = (img: Gray, size = 28): Centred => {
   };
 };
 
+/**
+ * Places the image in the middle of a size x size black canvas: its top-left corner at
+ * ((size - w) / 2, (size - h) / 2), rounded down, as Fashion-MNIST placed its products.
+ */
+export const centerByBox = (img: Gray, size = 28): Float32Array => {
+  if (img.width > size || img.height > size) throw new RangeError(`centerByBox: a ${img.width}x${img.height} image does not fit the ${size}x${size} canvas`);
+  const [ox, oy] = [Math.floor((size - img.width) / 2), Math.floor((size - img.height) / 2)];
+  const pixels = new Float32Array(size * size);
+  for (let y = 0; y < img.height; y++) pixels.set(img.data.subarray(y * img.width, (y + 1) * img.width), (y + oy) * size + ox);
+  return pixels;
+};
+
 // ---- the whole pipeline ----------------------------------------------------------------------
 
 export interface PreprocessOptions {
@@ -605,7 +617,16 @@ export interface PreprocessOptions {
   readonly flatten?: boolean;
   /** Thicken strokes much thinner than MNIST's before shrinking, so they do not fade (default true). */
   readonly thicken?: boolean;
+  /** Place the fitted image by its centre of mass (MNIST's digits, the default) or by its box (Fashion-MNIST's products). */
+  readonly centre?: "mass" | "box";
 }
+
+/**
+ * How Fashion-MNIST made its 28 x 28 images from product photos: trimmed to the product, the longer
+ * side scaled to 28, the shorter extended to 28 with the product in the middle, negated (light on
+ * black). So: crop to all the ink, fit 28 x 28, centre the box, and no stroke thickening.
+ */
+export const FASHION_FRAMING: PreprocessOptions = Object.freeze({ boxSize: 28, cropTo: "all-ink", thicken: false, centre: "box" });
 
 /** Lighting that varies less than this over the picture is left alone (a scan, a clean drawing, MNIST). */
 const EVEN_LIGHT = 0.04;
@@ -626,7 +647,7 @@ const signed = (v: number): string => (v >= 0 ? `+${v}` : `${v}`);
  * centred by mass on a canvasSize x canvasSize canvas. Throws PreprocessError if no ink is found.
  */
 export const preprocess = (rgba: Uint8Array, width: number, height: number, options: PreprocessOptions = {}): Preprocessed => {
-  const { boxSize = 20, canvasSize = 28, cropTo = "connected-ink", minContrast = 0.1, name, flatten = true, thicken: thickenStrokes = true } = options;
+  const { boxSize = 20, canvasSize = 28, cropTo = "connected-ink", minContrast = 0.1, name, flatten = true, thicken: thickenStrokes = true, centre = "mass" } = options;
   const fail = (message: string): never => {
     throw new PreprocessError(name === undefined ? message : `${name}: ${message}`);
   };
@@ -688,6 +709,11 @@ export const preprocess = (rgba: Uint8Array, width: number, height: number, opti
       : `scaled to ${fitted.width}x${fitted.height} (${fitted.height < cropped.height || fitted.width < cropped.width ? "area averaging" : "bilinear"}) to fit the ${boxSize}x${boxSize} box`;
   steps.push(how);
 
+  if (centre === "box") {
+    const pixels = centerByBox(fitted, canvasSize);
+    steps.push(`centred: the ${fitted.width}x${fitted.height} box placed in the middle of ${canvasSize}x${canvasSize}`);
+    return { pixels, steps };
+  }
   const centred = centerByMass(fitted, canvasSize);
   const c = canvasSize / 2;
   steps.push(
@@ -720,7 +746,7 @@ export const digitDoubts = (pixels: ArrayLike<number>, probabilities: ArrayLike<
   if (ink > high) doubts.push(`more ink than a digit: ${ink.toFixed(0)} (MNIST digits have ${low} to ${high})`);
   let top = 0;
   for (let i = 0; i < probabilities.length; i++) top = Math.max(top, probabilities[i]!);
-  if (top < 0.5) doubts.push(`no clear answer: the most likely digit has ${(100 * top).toFixed(0)}%`);
+  if (top < 0.5) doubts.push(`no clear answer: the most likely class has ${(100 * top).toFixed(0)}%`);
   return doubts;
 };
 
