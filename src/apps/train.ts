@@ -24,7 +24,8 @@ import {
 } from "./run-config.ts";
 
 const DEFAULT_OUT = "models/mnist-mlp.safetensors";
-const DEFAULT_OUTS: Record<RunConfig["model"], string> = { mlp: DEFAULT_OUT, cnn: "models/mnist-cnn.safetensors" };
+/** Where a run's model goes by default: models/mnist-mlp.safetensors, models/fashion-cnn.safetensors, ... */
+const defaultOut = (model: RunConfig["model"], dataset: DatasetName | undefined): string => `models/${dataset ?? "mnist"}-${model}.safetensors`;
 const BASE_FLAGS: Record<string, FlagSpec> = {
   model: { type: "string", default: "mlp", value: MODELS.join("|"), help: "the network: the seed's multilayer perceptron, or a convolutional network (5x5 convolutions with relu and 2x2 max pooling, then dense layers)" },
   filters: { type: "string", value: "N,N,...", help: "the CNN's convolutions' filter counts, comma-separated" },
@@ -43,7 +44,7 @@ const BASE_FLAGS: Record<string, FlagSpec> = {
   seed: { type: "string", default: "1", value: "N", help: "seed for initialization, the validation split, shuffling and dropout" },
   "val-split": { type: "string", default: "0.1", value: "F", help: "fraction of the training set held out for validation, in [0, 1)" },
   ...DATA_FLAGS,
-  out: { type: "string", default: DEFAULT_OUT, value: "FILE", help: "where to save the model (checkpoint and report go beside it)" },
+  out: { type: "string", default: DEFAULT_OUT, value: "FILE", help: "where to save the model (checkpoint and report go beside it); models/fashion-mlp.safetensors with --dataset fashion, ...-cnn with --model cnn" },
   limit: { type: "string", value: "N", help: "train on the first N training examples only (quick runs)" },
   resume: { type: "string", value: "FILE", help: "continue from a checkpoint (*.ckpt.safetensors); only --epochs, --data, --dataset, --out, --json, --quiet, --eager may be given with it" },
   json: { type: "boolean", help: "print one JSON object per epoch on stdout (and a final one)" },
@@ -256,7 +257,7 @@ const main = async (): Promise<number> => {
 
   // ---- resume: the checkpoint's run configuration wins, except for a longer --epochs ------------
   const { resume, config, out, data: dataDir, dataset } =
-    parsed.resume === undefined ? { resume: null, config: parsed.config, out: parsed.out ?? DEFAULT_OUTS[parsed.config.model], data: parsed.data, dataset: parsed.dataset } : resumeRun(parsed, parsed.resume);
+    parsed.resume === undefined ? { resume: null, config: parsed.config, out: parsed.out ?? defaultOut(parsed.config.model, parsed.dataset), data: parsed.data, dataset: parsed.dataset } : resumeRun(parsed, parsed.resume);
   const resumed = resume?.checkpoint ?? null;
   if (resumed && config.epochs !== resumed.info.config.epochs && (config.schedule === "exp" || config.schedule === "cosine")) {
     process.stderr.write(`note: the ${config.schedule} schedule spans the run's epochs: with --epochs ${config.epochs} instead of ${resumed.info.config.epochs}, the learning rates from here on differ from the original run's\n`);

@@ -93,11 +93,5 @@ export const tarOf = (files: ReadonlyMap<string, Uint8Array>): Uint8Array => {
     parts.push(header, data, new Uint8Array((BLOCK - (data.length % BLOCK)) % BLOCK));
   }
   parts.push(new Uint8Array(2 * BLOCK));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return new Uint8Array(Buffer.concat(parts)); // a plain Uint8Array: a Buffer's slice() would share its memory
 };
