@@ -76,8 +76,9 @@ const numpy = (epochs: number): Run | string => {
 export const cnnBenchmark = ({ epochs = 10, rounds = 3, train = true }: { epochs?: number; rounds?: number; train?: boolean } = {}): void => {
   const config = recipe();
   const mnist = loadMnist();
-  const { net } = makeNetwork(config, 28, 28);
-  const rows = layerRows(layerList(config, 28, 28), [784]);
+  const mnistShape = { rows: 28, cols: 28, classes: 10 };
+  const { net } = makeNetwork(config, mnistShape);
+  const rows = layerRows(layerList(config, mnistShape), [784]);
   const optimizer = makeOptimizer(config, makeSchedule(config, 844));
   const batch = batches(mnist.train, { batchSize: 64, key: random.key(1) }).next().value!;
   const gradients = valueAndGradAux((p: Params, x: Tensor, labels: Tensor, key: random.Key) => {
