@@ -49,7 +49,7 @@ export const learningPath: readonly Chapter[] = [
   },
   {
     title: "Data",
-    files: ["spec/data/idx.spec.ts", "spec/data/idx-parse.spec.ts", "spec/data/idx-fuzz.spec.ts", "spec/data/mnist.spec.ts", "spec/data/batches.spec.ts", "spec/data/"],
+    files: ["spec/data/idx.spec.ts", "spec/data/idx-parse.spec.ts", "spec/data/idx-fuzz.spec.ts", "spec/data/mnist.spec.ts", "spec/data/batches.spec.ts", "spec/data/augment.spec.ts", "spec/data/"],
   },
   {
     title: "Questions, answered by measurement",

@@ -13,7 +13,7 @@ export const DATA: DataFacts = {
 };
 
 export const smallConfig = (optimizer: RunConfig["optimizer"]): RunConfig => ({
-  model: "mlp", filters: [], epochs: 3, batchSize: 8, lr: 0.05, optimizer, schedule: "cosine", hidden: [3], activation: "relu", dropout: 0, weightDecay: 0.01, seed: 5, valSplit: 0.1, limit: null,
+  model: "mlp", filters: [], epochs: 3, batchSize: 8, lr: 0.05, optimizer, schedule: "cosine", hidden: [3], activation: "relu", dropout: 0, weightDecay: 0.01, seed: 5, valSplit: 0.1, limit: null, shift: 0, rotate: 0,
 });
 
 /** What train.ts builds for `config` on the 20 examples: the split, the batches, a fresh network, the optimizer. */

@@ -84,11 +84,11 @@ describe("a run's configuration, from flags and from a checkpoint", () => {
     expect(configFromJson(JSON.parse(JSON.stringify(config)), (f, w) => {
       throw new Error(`${f} ${w}`);
     })).toEqual(config);
-    expect(Object.values(CONFIG_RULES).map((r) => r.flag)).toEqual(["model", "filters", "epochs", "batch-size", "lr", "optimizer", "schedule", "hidden", "activation", "dropout", "weight-decay", "seed", "val-split", "limit"]);
+    expect(Object.values(CONFIG_RULES).map((r) => r.flag)).toEqual(["model", "filters", "epochs", "batch-size", "lr", "optimizer", "schedule", "hidden", "activation", "dropout", "weight-decay", "seed", "val-split", "limit", "shift", "rotate"]);
   });
 
-  it("reads a checkpoint written before --model and --filters existed as the MLP run it was", () => {
-    const { model: _model, filters: _filters, ...before } = smallConfig("sgd");
+  it("reads a checkpoint written before --model, --filters, --shift and --rotate existed as the unaugmented MLP run it was", () => {
+    const { model: _model, filters: _filters, shift: _shift, rotate: _rotate, ...before } = smallConfig("sgd");
     expect(configFromJson(JSON.parse(JSON.stringify(before)), (f, w) => {
       throw new Error(`${f} ${w}`);
     })).toEqual(smallConfig("sgd"));

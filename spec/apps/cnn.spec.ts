@@ -104,6 +104,22 @@ describe("train.ts --model cnn --resume", () => {
   });
 });
 
+describe("train.ts --shift --rotate (data augmentation)", () => {
+  it("trains on randomly moved and turned copies of the images, says so, and gives the same model for the same seed", () => {
+    const args = [...quick, "--limit", "600", "--epochs", "1", "--shift", "2", "--rotate", "10"];
+    const [a, b] = [join(dir, "augmented-a.safetensors"), join(dir, "augmented-b.safetensors")];
+    const run = runApp("train.ts", [...args, "--out", a]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("augmentation: shifts up to 2 px, rotations up to 10 degrees");
+    expect(readFileSync(join(dir, "augmented-a-report.html"), "utf8")).toContain("random shifts up to 2 px and rotations up to 10 degrees (seeded, training images only)");
+    expect(runApp("train.ts", [...args, "--out", b]).status).toBe(0);
+    expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+    const plain = join(dir, "plain.safetensors");
+    expect(runApp("train.ts", [...quick, "--limit", "600", "--epochs", "1", "--out", plain]).status).toBe(0);
+    expect(readFileSync(a).equals(readFileSync(plain))).toBe(false);
+  });
+});
+
 describe("train.ts refuses a CNN it cannot build, before any work, with exit code 2", () => {
   it.each([
     [["--filters", "8"], /--filters: 8 is not accepted with --model mlp \(an MLP has no convolutions\)/],
@@ -111,6 +127,8 @@ describe("train.ts refuses a CNN it cannot build, before any work, with exit cod
     [["--model", "cnn", "--filters", "8,8,8"], /--filters: 8,8,8 is not accepted for 28x28 images: each 5x5 convolution and 2x2 pooling shrinks them, and layers\[5\] \(conv2d\) does not fit the shape before it, \[8, 4, 4\]/],
     [["--model", "cnn", "--filters", ""], /--filters: a CNN needs at least one convolution/],
     [["--model", "rnn"], /--model: "rnn" is not accepted: expected one of mlp, cnn/],
+    [["--shift", "9"], /--shift: "9" is not accepted/],
+    [["--rotate", "-5"], /--rotate: "-5" is not accepted/],
   ])("%j", (args, message) => {
     const r = runApp("train.ts", [...args, "--epochs", "1", "--limit", "100", "--out", join(dir, "refused.safetensors")]);
     expect(r.status).toBe(2);

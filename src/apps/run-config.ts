@@ -40,6 +40,9 @@ export interface RunConfig {
   readonly seed: number;
   readonly valSplit: number;
   readonly limit: number | null;
+  /** Data augmentation: the largest random shift (pixels) and rotation (degrees) of a training image; 0 for none. */
+  readonly shift: number;
+  readonly rotate: number;
 }
 
 /** One setting: its flag, the JSON type a checkpoint stores it as, and the flag's rule (raw text in, value out). */
@@ -66,6 +69,8 @@ export const CONFIG_RULES: { readonly [K in keyof RunConfig]: Rule } = {
   seed: { flag: "seed", json: "number", parse: (raw) => intFlag("seed", raw, 0, 2 ** 53 - 1) },
   valSplit: { flag: "val-split", json: "number", parse: (raw) => numberFlag("val-split", raw, 0, 1, { maxOpen: true }) },
   limit: { flag: "limit", json: "number or null", parse: (raw) => intFlag("limit", raw, 1) },
+  shift: { flag: "shift", json: "number", parse: (raw) => numberFlag("shift", raw, 0, 8), before: 0 },
+  rotate: { flag: "rotate", json: "number", parse: (raw) => numberFlag("rotate", raw, 0, 45), before: 0 },
 };
 
 const CONFIG_KEYS = Object.keys(CONFIG_RULES) as (keyof RunConfig)[];

@@ -7,6 +7,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { argmax, cast, equal, jit, random, sum, valueAndGradAux, type Tensor } from "../autograd/index.ts";
+import { augmentBatch } from "../data/augment.ts";
 import { batchCount, batches, loadMnist, scalePixels, splitTrainValidation, type DatasetName, type Examples } from "../data/index.ts";
 import { classLabel, classList, hasNames } from "../data/dataset.ts";
 import { checkWritable, FileError, formatBytes, freeBytes, lockForWriting, writeFileAtomic } from "../data/files.ts";
@@ -26,6 +27,8 @@ import {
 const DEFAULT_OUT = "models/mnist-mlp.safetensors";
 /** Where a run's model goes by default: models/mnist-mlp.safetensors, models/fashion-cnn.safetensors, ... */
 const defaultOut = (model: RunConfig["model"], dataset: DatasetName | undefined): string => `models/${dataset ?? "mnist"}-${model}.safetensors`;
+/** The number the root key is folded with for the augmentation's draws (the other keys are split from it as before). */
+const AUGMENT_STREAM = 0x61756721;
 const BASE_FLAGS: Record<string, FlagSpec> = {
   model: { type: "string", default: "mlp", value: MODELS.join("|"), help: "the network: the seed's multilayer perceptron, or a convolutional network (5x5 convolutions with relu and 2x2 max pooling, then dense layers)" },
   filters: { type: "string", value: "N,N,...", help: "the CNN's convolutions' filter counts, comma-separated" },
@@ -41,6 +44,8 @@ const BASE_FLAGS: Record<string, FlagSpec> = {
   activation: { type: "string", default: "relu", value: ACTIVATIONS.join("|"), help: "hidden-layer nonlinearity (He init for relu, Glorot for the others)" },
   dropout: { type: "string", default: "0", value: "P", help: "dropout probability after each hidden layer, in [0, 1)" },
   "weight-decay": { type: "string", default: "0", value: "L", help: "weight decay on weights (not biases)" },
+  shift: { type: "string", default: "0", value: "PIXELS", help: "augmentation: move each training image by a random shift of up to this many pixels (seeded)" },
+  rotate: { type: "string", default: "0", value: "DEGREES", help: "augmentation: turn each training image by a random angle of up to this many degrees (seeded)" },
   seed: { type: "string", default: "1", value: "N", help: "seed for initialization, the validation split, shuffling and dropout" },
   "val-split": { type: "string", default: "0.1", value: "F", help: "fraction of the training set held out for validation, in [0, 1)" },
   ...DATA_FLAGS,
@@ -145,6 +150,7 @@ const hyperparameters = (c: RunConfig, architecture: string, data: { train: numb
   ["batch size", String(c.batchSize)],
   ["epochs", String(c.epochs)],
   ["dropout", String(c.dropout)],
+  ["augmentation", c.shift > 0 || c.rotate > 0 ? `random shifts up to ${c.shift} px and rotations up to ${c.rotate} degrees (seeded, training images only)` : "none"],
   ["weight decay", `${c.weightDecay} (weights only)`],
   ["validation split", `${c.valSplit} (${grouped(data.validation)} held out, ${grouped(data.train)} trained on)`],
   ["training examples", c.limit === null ? "all" : `the first ${grouped(c.limit)}`],
@@ -281,6 +287,7 @@ const main = async (): Promise<number> => {
   const trainAll = firstN(mnist.train, config.limit);
   const root = random.key(config.seed);
   const [initKey, splitKey, shuffleKey, dropoutKey] = random.split(root, 4) as [random.Key, random.Key, random.Key, random.Key];
+  const augmentKey = random.foldIn(root, AUGMENT_STREAM);
   const holdout = splitTrainValidation(trainAll.count, splitKey, { validationFraction: config.valSplit });
   const validation = holdout.validation.length > 0 ? holdout.validation : null;
   const test = { examples: mnist.test, size: mnist.test.count };
@@ -354,7 +361,7 @@ const main = async (): Promise<number> => {
     say(`  dense${i}  ${String(fanIn).padStart(4)} -> ${String(units).padEnd(4)} weights ${grouped(fanIn * units).padStart(7)}  biases ${String(units).padStart(4)}  then ${act}`);
   }
   say(`  trainable parameters: ${grouped(counts.total)} (weights only: ${grouped(counts.weights)}; biases: ${grouped(counts.biases)})`);
-  say(`Hyperparameters: optimizer ${config.optimizer}, learning rate ${config.lr} (${config.schedule}), batch size ${config.batchSize}, epochs ${config.epochs}, weight decay ${config.weightDecay}, seed ${config.seed}, init ${config.activation === "relu" ? "He normal" : "Glorot uniform"}${config.model === "cnn" ? " (a filter's fan-in: channels x 5 x 5)" : ""}`);
+  say(`Hyperparameters: optimizer ${config.optimizer}, learning rate ${config.lr} (${config.schedule}), batch size ${config.batchSize}, epochs ${config.epochs}, weight decay ${config.weightDecay}${config.shift > 0 || config.rotate > 0 ? `, augmentation: shifts up to ${config.shift} px, rotations up to ${config.rotate} degrees` : ""}, seed ${config.seed}, init ${config.activation === "relu" ? "He normal" : "Glorot uniform"}${config.model === "cnn" ? " (a filter's fan-in: channels x 5 x 5)" : ""}`);
   if (resume) {
     say(
       position.epoch < config.epochs
@@ -439,7 +446,10 @@ const main = async (): Promise<number> => {
     let t0 = performance.now();
     for (const batch of batches(trainAll, { batchSize: config.batchSize, key: shuffleKey, epoch, among: holdout.train, reuseBuffers: true })) {
       if (b++ < position.batch) continue; // resuming inside an epoch: these batches were done
-      const out = step({ params, state, pixels: batch.pixels, labels: batch.labels, key: random.foldIn(epochKey, position.batch) });
+      const pixels = config.shift > 0 || config.rotate > 0
+        ? augmentBatch(batch.pixels, trainAll.rows, trainAll.cols, random.foldIn(random.foldIn(augmentKey, epoch), position.batch), config)
+        : batch.pixels;
+      const out = step({ params, state, pixels, labels: batch.labels, key: random.foldIn(epochKey, position.batch) });
       const loss = out.loss.item();
       if (!Number.isFinite(loss)) {
         process.off("SIGINT", onSigint);
