@@ -244,6 +244,44 @@ describe("the playground, in Chromium", () => {
     await expect.poll(() => data("#train-status", "step")).toBe("0");
   });
 
+  it("loads a CNN train.ts wrote, predicts the 1 with it, and shows what each convolution and pooling makes of the drawing", async () => {
+    const cnnPath = join(dir, "cnn.safetensors");
+    await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "src/apps/train.ts", "--model", "cnn", "--filters", "8,16", "--hidden", "64", "--limit", "6000", "--epochs", "2", "--quiet", "--out", cnnPath],
+      { cwd: root, timeout: 80_000, env: { ...process.env, FORCE_COLOR: "0" } },
+    );
+    await page.setInputFiles("#model-file", cnnPath);
+    await expect.poll(() => page.locator("#model-status").textContent()).toContain("Loaded cnn.safetensors: CNN: conv2d 8 5x5 relu, maxPool2d 2x2, conv2d 16 5x5 relu, maxPool2d 2x2, dense 64 relu, dense 10");
+    await page.locator('input[name="use"][value="loaded"]').check();
+    await expect.poll(() => data("#prediction", "model")).toBe("cnn.safetensors");
+    await expect.poll(() => data("#prediction", "digit")).toBe("1");
+    expect(await page.locator("#weights-title").textContent()).toBe("Inside: what each layer makes of the drawing");
+    expect(await page.locator("#weights-caption").textContent()).toMatch(/the drawing's feature maps, layer 2, conv2d 8 5x5 relu \(8 of 24 × 24\); layer 3, maxPool2d 2x2 \(8 of 12 × 12\); layer 4, conv2d 16 5x5 relu \(16 of 8 × 8\); layer 5, maxPool2d 2x2 \(16 of 4 × 4\)/);
+    if (process.env.PLAYGROUND_SCREENSHOT) {
+      await page.locator(".weights").screenshot({ path: process.env.PLAYGROUND_SCREENSHOT.replace(/\.png$/, "-cnn.png") });
+      await page.screenshot({ path: process.env.PLAYGROUND_SCREENSHOT.replace(/\.png$/, "-cnn-page.png"), fullPage: true });
+    }
+  }, 120_000);
+
+  it("fits the CNN's feature maps to a phone's width, every tile inside the card", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await expect.poll(() => page.locator("#weights").evaluate((c) => c.getBoundingClientRect().width)).toBeLessThan(390);
+      const fit = await page.evaluate(() => {
+        const canvas = document.getElementById("weights")!.getBoundingClientRect();
+        const card = document.querySelector(".weights")!.getBoundingClientRect();
+        return { pageWidth: document.documentElement.scrollWidth, canvasRight: canvas.right, cardRight: card.right };
+      });
+      expect(fit.pageWidth).toBeLessThanOrEqual(390);
+      expect(fit.canvasRight).toBeLessThanOrEqual(fit.cardRight);
+      expect(await page.locator("#weights-caption").textContent()).toContain("layer 5, maxPool2d 2x2 (16 of 4 × 4)");
+      if (process.env.PLAYGROUND_SCREENSHOT) await page.screenshot({ path: process.env.PLAYGROUND_SCREENSHOT.replace(/\.png$/, "-cnn-phone.png"), fullPage: true });
+    } finally {
+      await page.setViewportSize({ width: 1320, height: 1000 });
+    }
+  });
+
   it("asked the server for nothing it did not have (no 404 in the console)", () => {
     expect(badResponses).toEqual([]);
   });

@@ -3,14 +3,15 @@
 // training in worker.ts. The page keeps one plain state object and redraws from it.
 
 import { currentBackend } from "../../autograd/index.ts";
-import { ModelFileError, modelFromBytes } from "../../data/model.ts";
+import { isConvolutional, ModelFileError, modelFromBytes } from "../../data/model.ts";
+import { describeLayer } from "../../nn/index.ts";
 import { digitDoubts, preprocess, PreprocessError, type Preprocessed } from "../../data/preprocess.ts";
 import { lineChart } from "../../viz/charts.ts";
 import { toInlineSvg } from "../../viz/svg.ts";
 import { drawPad } from "./draw-pad.ts";
 import { makeModel, paramsFromPlain, read, type Model, type Reading } from "./inference.ts";
 import { type FromWorker, type OptimizerName, type StepRecord, type StopRule, type ToWorker, type TrainConfig, trainConfigProblem } from "./protocol.ts";
-import { drawDigit, drawWeights, oncePerFrame, unitAt } from "./views.ts";
+import { drawDigit, drawFeatureMaps, drawWeights, oncePerFrame, unitAt } from "./views.ts";
 
 const DEFAULT_MODEL = "mnist-mlp.safetensors";
 /** The list of models the server has: the dev server lists models/, a static build ships an empty list. */
@@ -43,6 +44,8 @@ const ui = {
   useTrained: element("use-trained"),
   weights: element<HTMLCanvasElement>("weights"),
   weightsCaption: element("weights-caption"),
+  weightsTitle: element("weights-title"),
+  weightsHint: element("weights-hint"),
   hidden: element<HTMLSelectElement>("hidden"),
   init: element<HTMLSelectElement>("init"),
   optimizer: element<HTMLSelectElement>("optimizer"),
@@ -174,6 +177,16 @@ const renderReading = (): void => {
 
 const renderWeights = (): void => {
   const model = activeModel();
+  ui.weightsTitle.textContent = model?.convolutional ? "Inside: what each layer makes of the drawing" : "Inside: the first layer's weights";
+  ui.weightsHint.hidden = model?.convolutional ?? false;
+  if (model?.convolutional) {
+    const maps = state.reading?.maps ?? [];
+    drawFeatureMaps(ui.weights, maps, Math.max(240, ui.weights.parentElement!.clientWidth - 2 * 18));
+    ui.weightsCaption.textContent = maps.length === 0
+      ? `${model.label}: draw a digit to see its feature maps.`
+      : `${model.label}: the drawing's feature maps, ${maps.map((m) => `${m.title} (${m.channels} of ${m.rows} × ${m.cols})`).join("; ")}. Each layer is scaled to its own largest value (white).`;
+    return;
+  }
   const weight = model?.params.dense1?.weight ?? null;
   const width = Math.max(240, ui.weights.parentElement!.clientWidth - 2 * 18);
   const hidden = state.reading?.hidden ?? null;
@@ -197,7 +210,7 @@ const renderWeights = (): void => {
 
 // Pointing at a tile names its unit (the numbers the caption lists are drawn on the tiles too).
 ui.weights.addEventListener("pointermove", (e) => {
-  const units = activeModel()?.params.dense1?.weight.shape[1] ?? 0;
+  const units = activeModel()?.convolutional ? 0 : (activeModel()?.params.dense1?.weight.shape[1] ?? 0);
   const box = ui.weights.getBoundingClientRect();
   const unit = unitAt(units, box.width, e.clientX - box.left, e.clientY - box.top);
   if (unit === state.hoverUnit) return;
@@ -227,7 +240,8 @@ const acceptModel = (bytes: Uint8Array, name: string, where: string): boolean =>
       throw new ModelFileError(`${name}: architecture [${arch.join(", ")}] does not read 28 × 28 digits (784 inputs) into 10 classes`);
     }
     const accuracy = config.testAccuracy === undefined ? "" : ` · test accuracy ${percent(config.testAccuracy)}`;
-    state.loaded = makeModel(name, arch, config.activation, params, `${describe(arch, config.activation)}${accuracy}`);
+    const layout = isConvolutional(config) ? `CNN: ${config.layers!.filter((l) => l.type !== "reshape" && l.type !== "flatten" && l.type !== "dropout").map(describeLayer).join(", ")}` : describe(arch, config.activation);
+    state.loaded = makeModel(name, config, params, `${layout}${accuracy}`);
     state.use = "loaded";
     ui.modelStatus.textContent = `${where}: ${state.loaded.note}`;
     showModelError(null);
@@ -460,7 +474,7 @@ worker.addEventListener("message", ({ data: message }: MessageEvent<FromWorker>)
       renderTraining();
       return;
     case "params":
-      state.trained = makeModel("the model trained in this page", message.sizes, "relu", paramsFromPlain(message.params), "");
+      state.trained = makeModel("the model trained in this page", { architecture: message.sizes, activation: "relu", normalization: "x / 255" }, paramsFromPlain(message.params), "");
       state.trainedStep = message.step;
       renderModelChoice();
       if (state.use === "trained") renderReading();

@@ -203,3 +203,47 @@ export const drawWeights = (
     }
   }
 };
+
+/**
+ * A CNN's feature maps of the drawing, layer by layer: each layer's channels as grey tiles (white its
+ * largest value), in rows `width` CSS pixels wide (at most 16 tiles a row, none under 32 pixels), under
+ * the layer's name.
+ */
+export const drawFeatureMaps = (canvas: HTMLCanvasElement, maps: readonly { title: string; channels: number; rows: number; cols: number; values: Float32Array }[], width: number): void => {
+  const gap = 3;
+  const headline = 16;
+  const layout = maps.map((m) => {
+    // As many tiles to a row as fit at 32 pixels or more, halving from 16: a phone gets two rows of 8.
+    let perRow = Math.min(m.channels, 16);
+    while (perRow > 1 && (width - (perRow - 1) * gap) / perRow < 32) perRow = Math.ceil(perRow / 2);
+    const tile = Math.max(8, Math.floor((width - (perRow - 1) * gap) / perRow));
+    return { perRow, tile, height: headline + Math.ceil(m.channels / perRow) * (tile + gap) + 8 };
+  });
+  const height = Math.max(60, layout.reduce((s, l) => s + l.height, 0));
+  const ctx = fitCanvas(canvas, width, height);
+  ctx.clearRect(0, 0, width, height);
+  ctx.imageSmoothingEnabled = false;
+  ctx.font = "600 12px system-ui, sans-serif";
+  ctx.textBaseline = "top";
+  let y = 0;
+  maps.forEach((m, i) => {
+    const { perRow, tile } = layout[i]!;
+    ctx.fillStyle = "#111827";
+    ctx.fillText(m.title, 0, y);
+    const peak = Math.max(1e-12, ...m.values);
+    const image = ctx.createImageData(m.cols, m.rows);
+    const scratch = document.createElement("canvas");
+    scratch.width = m.cols;
+    scratch.height = m.rows;
+    const sctx = scratch.getContext("2d")!;
+    for (let c = 0; c < m.channels; c++) {
+      for (let p = 0; p < m.rows * m.cols; p++) {
+        const v = Math.round(255 * Math.max(0, m.values[c * m.rows * m.cols + p]!) / peak);
+        image.data.set([v, v, v, 255], 4 * p);
+      }
+      sctx.putImageData(image, 0, 0);
+      ctx.drawImage(scratch, (c % perRow) * (tile + gap), y + headline + Math.floor(c / perRow) * (tile + gap), tile, Math.round((tile * m.rows) / m.cols));
+    }
+    y += layout[i]!.height;
+  });
+};
