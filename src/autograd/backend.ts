@@ -15,11 +15,14 @@ export interface Handle {
   readonly origin: string;
 }
 
+/** Anything that names itself in a message (a tensor): turned into text only when an error is thrown. */
+export type Describable = { toString(): string };
+
 export interface Interpreter {
   /** Apply `kernel` to the inputs; `shapes` are the outputs' shapes, `op` the front-end op calling it. */
   apply(kernel: Kernel<any>, inputs: readonly Handle[], params: unknown, shapes: readonly Shape[], op: string): Handle[]; // eslint-disable-line @typescript-eslint/no-explicit-any
-  /** A copy of the values behind a handle. */
-  read(handle: Handle, description: string): TypedArray;
+  /** A copy of the values behind a handle; `description` (the tensor) names it in errors only. */
+  read(handle: Handle, description: Describable): TypedArray;
 }
 
 /** Thrown when a handle is used where it cannot be: a traced value outside its trace, for one. */
@@ -27,7 +30,7 @@ export class HandleError extends Error {
   override name = "HandleError";
 }
 
-const concrete = (h: Handle, who: string): Storage => {
+const concrete = (h: Handle, who: Describable): Storage => {
   if (h instanceof Storage) return h;
   throw new HandleError(`${who}: a tensor (${h.origin}) made while jit was tracing a function was used after the trace ended; return it from the function instead of keeping it`);
 };
@@ -76,4 +79,4 @@ export const withOp = <T>(name: string, f: () => T): T => {
 export const fromValues = (values: ArrayLike<number>, dtype: DType): Handle => storageFrom(values, dtype);
 
 /** A copy of the values behind a handle. */
-export const readHandle = (h: Handle, description: string): TypedArray => interpreter.read(h, description);
+export const readHandle = (h: Handle, description: Describable): TypedArray => interpreter.read(h, description);

@@ -20,7 +20,7 @@
 import {
   compile, currentBackend, formatProgram, Storage, type DType, type Executable, type Instr, type Kernel, type Program, type ProgramValue,
 } from "../backend/index.ts";
-import { eager, withInterpreter, type Handle, type Interpreter } from "./backend.ts";
+import { eager, withInterpreter, type Describable, type Handle, type Interpreter } from "./backend.ts";
 import { sizeOf, type Shape } from "./shape.ts";
 import { handleOf, Tensor } from "./tensor.ts";
 
@@ -92,7 +92,7 @@ class Tracer implements Interpreter {
     return outs;
   }
 
-  read(h: Handle, description: string): never | ReturnType<Interpreter["read"]> {
+  read(h: Handle, description: Describable): never | ReturnType<Interpreter["read"]> {
     if (h instanceof Traced) {
       throw new TraceError(
         `${this.name}: cannot read the values of ${description} (${h.origin}) while tracing: a jitted function runs as a fixed program, ` +

@@ -82,7 +82,7 @@ export class Tensor {
     if (readGuard !== null && this.node !== null) {
       throw new ShapeError(`${readGuard}: its vjp reads the values of a tracked tensor (${this}) while a higher-order gradient is taken; a vjp that is differentiated again must be written with ops`);
     }
-    return (this.#values ??= readHandle(this.#handle, `${this}`));
+    return (this.#values ??= readHandle(this.#handle, this));
   }
 
   get rank(): number {
