@@ -6,7 +6,7 @@ import { add, full, random, tensor } from "../../src/autograd/index.ts";
 import { trainConfigProblem, type TrainConfig } from "../../src/apps/playground/protocol.ts";
 import { finiteParams, newRun, trainStep } from "../../src/apps/playground/run.ts";
 
-const config: TrainConfig = { hidden: 16, init: "small", optimizer: "sgd", learningRate: 0.1, batchSize: 32, seed: 42 };
+const config: TrainConfig = { dataset: "mnist", classes: 10, hidden: 16, init: "small", optimizer: "sgd", learningRate: 0.1, batchSize: 32, seed: 42 };
 const batch = {
   pixels: tensor(Array.from(random.uniform(random.key(1), [32, 784], { high: 256 }).data, Math.floor), [32, 784], "uint8"),
   labels: tensor(Array.from({ length: 32 }, (_, i) => i % 10), [32], "uint8"),
@@ -24,6 +24,12 @@ describe("the playground's run settings", () => {
     expect(trainConfigProblem({ ...config, learningRate: 10 })).toBeNull();
     expect(trainConfigProblem(config)).toBeNull();
   });
+
+  it("refuse a dataset the server does not serve, or a class count outside 2 to 256", () => {
+    expect(trainConfigProblem({ ...config, dataset: "cifar" as never })).toBe("Dataset cifar is not accepted: expected one of mnist, fashion.");
+    expect(trainConfigProblem({ ...config, classes: 1 })).toBe("1 classes is not accepted: expected 2 to 256.");
+    expect(trainConfigProblem({ ...config, dataset: "fashion", classes: 3 })).toBeNull();
+  });
 });
 
 describe("a playground run", () => {
@@ -36,6 +42,13 @@ describe("a playground run", () => {
     expect(run.params).not.toBe(before);
     expect(run.diverged).toBeNull();
     expect(finiteParams(run)).toBe(true);
+  });
+
+  it("builds as many outputs as its dataset has classes", () => {
+    const run = newRun({ ...config, classes: 3 });
+    expect(run.sizes).toEqual([784, 16, 3]);
+    const three = { ...batch, labels: tensor(Array.from({ length: 32 }, (_, i) => i % 3), [32], "uint8") };
+    expect(trainStep(run, three)!.loss).toBeCloseTo(Math.log(3), 1); // an untrained network: about ln 3
   });
 
   it("stops with a message when the loss is not finite, as train.ts does, and updates nothing", () => {

@@ -11,6 +11,9 @@ import { fileURLToPath } from "node:url";
 import { createServer, type InlineConfig, type ViteDevServer } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { playgroundFiles } from "../../src/apps/playground/files-plugin.ts";
+import { datasetInfoJson } from "../../src/data/dataset.ts";
+import { FASHION_CLASSES } from "../../src/data/fashion-mnist.ts";
+import { writeIdx } from "../../src/data/idx.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const playground = join(root, "src/apps/playground");
@@ -85,5 +88,50 @@ describe("the playground's models/ route", () => {
     for (const name of ["evil", "out", "fifo", "folder", "missing"]) {
       expect(await get(server, `/models/${name}.safetensors`)).toEqual({ status: 404, body: `no model at models/${name}.safetensors` });
     }
+  });
+});
+
+describe("the playground's datasets", () => {
+  const dir = mkdtempSync(join(tmpdir(), "playground-data-"));
+  const fashion = join(dir, "data", "fashion-mnist");
+  let bare: ViteDevServer;
+  let both: ViteDevServer;
+  beforeAll(async () => {
+    // A tiny Fashion-MNIST as npm run data:fashion writes it: gzip IDX files and a dataset.json.
+    mkdirSync(fashion, { recursive: true });
+    writeIdx(join(fashion, "train-images-idx3-ubyte.gz"), { dims: [3, 28, 28], data: new Uint8Array(3 * 784).fill(7) });
+    writeIdx(join(fashion, "train-labels-idx1-ubyte.gz"), { dims: [3], data: Uint8Array.of(0, 9, 4) });
+    writeIdx(join(fashion, "t10k-images-idx3-ubyte.gz"), { dims: [2, 28, 28], data: new Uint8Array(2 * 784) });
+    writeIdx(join(fashion, "t10k-labels-idx1-ubyte.gz"), { dims: [2], data: Uint8Array.of(1, 2) });
+    writeFileSync(join(fashion, "dataset.json"), datasetInfoJson({ name: "Fashion-MNIST", classNames: FASHION_CLASSES }));
+    bare = await start({ configFile: false, root: playground, appType: "mpa", plugins: [playgroundFiles({ repoRoot: dir, dataRoot: join(dir, "nothing") })] });
+    both = await start({ configFile: false, root: playground, appType: "mpa", plugins: [playgroundFiles({ repoRoot: dir, dataRoot: join(dir, "data") })] });
+  });
+  afterAll(async () => {
+    await bare.close();
+    await both.close();
+  });
+
+  it("lists MNIST, and Fashion-MNIST with its class names once npm run data:fashion has made it", async () => {
+    const digits = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    expect(JSON.parse((await get(bare, "/datasets.json")).body)).toEqual({ datasets: [{ id: "mnist", name: "MNIST", classNames: digits }] });
+    expect(JSON.parse((await get(both, "/datasets.json")).body)).toEqual({
+      datasets: [{ id: "mnist", name: "MNIST", classNames: digits }, { id: "fashion", name: "Fashion-MNIST", classNames: [...FASHION_CLASSES] }],
+    });
+  });
+
+  it("serves each dataset's files uncompressed, and a plain 500 for one that is not there", async () => {
+    const labels = await new Promise<Buffer>((resolve, reject) => {
+      const { port } = both.httpServer!.address() as { port: number };
+      request({ host: "localhost", port, path: "/fashion/train-labels-idx1-ubyte" }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (d: Buffer) => chunks.push(d));
+        res.on("end", () => resolve(Buffer.concat(chunks)));
+      }).on("error", reject).end();
+    });
+    expect(Array.from(labels)).toEqual([0, 0, 8, 1, 0, 0, 0, 3, 0, 9, 4]); // magic 0x0801, count 3, the labels
+    expect((await get(both, "/fashion/t10k-images-idx3-ubyte")).status).toBe(200);
+    expect(await get(bare, "/fashion/t10k-images-idx3-ubyte")).toEqual({ status: 500, body: "Fashion-MNIST has not been made: run `npm run data:fashion`" });
+    expect(await get(both, "/fashion/other-file")).toEqual({ status: 404, body: "no such Fashion-MNIST file: other-file" });
   });
 });

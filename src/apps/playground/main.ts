@@ -4,13 +4,14 @@
 
 import { currentBackend } from "../../autograd/index.ts";
 import { isConvolutional, ModelFileError, modelFromBytes } from "../../data/model.ts";
+import { classLabel, className, hasNames, MNIST_INFO } from "../../data/dataset.ts";
 import { describeLayer } from "../../nn/index.ts";
-import { digitDoubts, preprocess, PreprocessError, type Preprocessed } from "../../data/preprocess.ts";
+import { digitDoubts, FASHION_FRAMING, preprocess, PreprocessError, type Preprocessed, type PreprocessOptions } from "../../data/preprocess.ts";
 import { lineChart } from "../../viz/charts.ts";
 import { toInlineSvg } from "../../viz/svg.ts";
 import { drawPad } from "./draw-pad.ts";
 import { makeModel, paramsFromPlain, read, type Model, type Reading } from "./inference.ts";
-import { type FromWorker, type OptimizerName, type StepRecord, type StopRule, type ToWorker, type TrainConfig, trainConfigProblem } from "./protocol.ts";
+import { type FromWorker, type OptimizerName, type StepRecord, type StopRule, type ToWorker, type ServedDataset, type TrainConfig, trainConfigProblem } from "./protocol.ts";
 import { drawDigit, drawFeatureMaps, drawWeights, oncePerFrame, unitAt } from "./views.ts";
 
 const DEFAULT_MODEL = "mnist-mlp.safetensors";
@@ -49,6 +50,9 @@ const ui = {
   hidden: element<HTMLSelectElement>("hidden"),
   init: element<HTMLSelectElement>("init"),
   optimizer: element<HTMLSelectElement>("optimizer"),
+  dataset: element<HTMLSelectElement>("dataset"),
+  drawTitle: element("draw-title"),
+  seesHint: element("sees-hint"),
   lr: element<HTMLInputElement>("lr"),
   batch: element<HTMLSelectElement>("batch"),
   seed: element<HTMLInputElement>("seed"),
@@ -90,8 +94,14 @@ const state = {
   /** The step the trained model's parameters are from. */
   trainedStep: 0,
   use: "loaded" as "loaded" | "trained",
-  /** The drawing, as the network sees it (null when the pad is blank). */
+  /** The drawing as drawn (null when the pad is blank), and as the network sees it (null also when no ink is found). */
+  drawing: null as { rgba: Uint8Array; width: number; height: number } | null,
   digit: null as Preprocessed | null,
+  /** How the drawing was framed for the network: Fashion-MNIST's way for its models, MNIST's otherwise. */
+  framing: "mnist" as "mnist" | "fashion",
+  /** The datasets the server offers to train on (datasets.json), and the one the run in the worker uses. */
+  datasets: [{ id: "mnist", name: MNIST_INFO.name, classNames: MNIST_INFO.classNames }] as ServedDataset[],
+  runDataset: { id: "mnist", name: MNIST_INFO.name, classNames: MNIST_INFO.classNames } as ServedDataset,
   reading: null as Reading | null,
   pickedByUser: false,
   running: false,
@@ -109,18 +119,27 @@ const activeModel = (): Model | null => (state.use === "loaded" ? state.loaded :
 
 // ---- the drawing and what the network makes of it -----------------------------------------------
 
-const pad = drawPad(ui.pad, 280, () => {
-  if (pad.isBlank()) {
-    state.digit = null;
-  } else {
-    const { rgba, width, height } = pad.pixels();
-    try {
-      state.digit = preprocess(rgba, width, height, { name: "drawing" });
-    } catch (e) {
-      if (!(e instanceof PreprocessError)) throw e;
-      state.digit = null;
-    }
+/** The drawing made to look like the active model's images: a Fashion-MNIST product, or an MNIST digit. */
+const frame = (): void => {
+  const fashion = activeModel()?.dataset === "Fashion-MNIST";
+  state.framing = fashion ? "fashion" : "mnist";
+  ui.drawTitle.textContent = fashion ? "Draw a piece of clothing" : "Draw a digit";
+  ui.seesHint.textContent = fashion
+    ? "28 × 28, white ink on black: cropped to the ink, the longer side scaled to 28 and centred, as Fashion-MNIST's products were."
+    : "28 × 28, white ink on black: cropped, scaled to fit 20 × 20 and centred by mass, as MNIST was made.";
+  const options: PreprocessOptions = fashion ? FASHION_FRAMING : {};
+  state.digit = null;
+  if (state.drawing === null) return;
+  try {
+    state.digit = preprocess(state.drawing.rgba, state.drawing.width, state.drawing.height, { ...options, name: "drawing" });
+  } catch (e) {
+    if (!(e instanceof PreprocessError)) throw e;
   }
+};
+
+const pad = drawPad(ui.pad, 280, () => {
+  state.drawing = pad.isBlank() ? null : pad.pixels();
+  frame();
   renderSees();
   renderReading();
 });
@@ -131,17 +150,25 @@ const renderSees = (): void => {
   ui.steps.replaceChildren(...(state.digit?.steps ?? ["(nothing drawn yet)"]).map((s) => Object.assign(document.createElement("li"), { textContent: s })));
 };
 
-const barRows = Array.from({ length: 10 }, (_, d) => {
-  const li = document.createElement("li");
-  const label = Object.assign(document.createElement("span"), { className: "label", textContent: String(d) });
-  const track = Object.assign(document.createElement("span"), { className: "track" });
-  const fill = Object.assign(document.createElement("span"), { className: "fill" });
-  const pct = Object.assign(document.createElement("span"), { className: "pct", textContent: "" });
-  track.append(fill);
-  li.append(label, track, pct);
-  ui.bars.append(li);
-  return { li, fill, pct };
-});
+/** One bar per class of the active model, rebuilt when its classes change. */
+let barRows: { li: HTMLLIElement; fill: HTMLSpanElement; pct: HTMLSpanElement }[] = [];
+let barNames = "";
+const ensureBars = (names: readonly string[]): void => {
+  if (JSON.stringify(names) === barNames) return;
+  barNames = JSON.stringify(names);
+  barRows = names.map((_, d) => {
+    const li = document.createElement("li");
+    const label = Object.assign(document.createElement("span"), { className: "label", textContent: classLabel(names, d) });
+    const track = Object.assign(document.createElement("span"), { className: "track" });
+    const fill = Object.assign(document.createElement("span"), { className: "fill" });
+    const pct = Object.assign(document.createElement("span"), { className: "pct", textContent: "" });
+    track.append(fill);
+    li.append(label, track, pct);
+    return { li, fill, pct };
+  });
+  ui.bars.replaceChildren(...barRows.map((r) => r.li));
+  ui.bars.classList.toggle("named", hasNames(names));
+};
 
 const percent = (p: number, digits = 1): string => `${(100 * p).toFixed(digits)}%`;
 /** A probability with one decimal, without rounding a near-certainty up to a flat 100.0% (as predict.ts). */
@@ -150,25 +177,34 @@ const probability = (p: number): string => (p >= 0.9995 ? ">99.9%" : percent(p))
 /** Probabilities, the verdict and the weights grid, for the active model and the current drawing. */
 const renderReading = (): void => {
   const model = activeModel();
+  if ((model?.dataset === "Fashion-MNIST" ? "fashion" : "mnist") !== state.framing) {
+    frame();
+    renderSees();
+  }
+  const names = model?.classNames ?? state.runDataset.classNames;
+  ensureBars(names);
   state.reading = model && state.digit ? read(model, state.digit.pixels) : null;
   const p = state.reading?.probabilities ?? null;
   let best = -1;
-  if (p) for (let d = 0; d < 10; d++) if (best < 0 || p[d]! > p[best]!) best = d;
+  if (p) for (let d = 0; d < p.length; d++) if (best < 0 || p[d]! > p[best]!) best = d;
   barRows.forEach(({ li, fill, pct }, d) => {
     const v = p ? p[d]! : 0;
     fill.style.width = `${(100 * v).toFixed(2)}%`;
     pct.textContent = p ? probability(v) : "";
     li.classList.toggle("top", d === best);
   });
-  ui.verdictDigit.textContent = best >= 0 ? String(best) : "?";
+  ui.verdictDigit.textContent = best >= 0 ? className(names, best) : "?";
   ui.verdictDigit.classList.toggle("none", best < 0);
-  const doubts = p && state.digit ? digitDoubts(state.digit.pixels, p) : [];
+  ui.verdictDigit.classList.toggle("named", hasNames(names));
+  // MNIST's amounts of ink say whether a drawing looks like a digit; other datasets get only the "no clear answer" doubt.
+  const digits = !hasNames(names) && names.length === 10;
+  const doubts = p && state.digit ? digitDoubts(state.digit.pixels, p).filter((d) => digits || d.startsWith("no clear answer")) : [];
   ui.verdictText.textContent =
     model === null ? (state.use === "loaded" ? "load a model, or train one" : "press Start to train one")
-    : p === null ? "draw a digit"
+    : p === null ? (digits ? "draw a digit" : `draw one of: ${names.join(", ")}`)
     : `probability ${probability(p[best]!)} · ${model === state.trained && state.trainedStep === 0 ? "an untrained network: press Start below" : model.label}`;
   ui.doubts.hidden = doubts.length === 0;
-  ui.doubts.textContent = doubts.length === 0 ? "" : `This does not look much like a digit: ${doubts.join("; ")}.`;
+  ui.doubts.textContent = doubts.length === 0 ? "" : `This does not look much like ${digits ? "a digit" : "what the model learned from"}: ${doubts.join("; ")}.`;
   ui.prediction.dataset.digit = best >= 0 ? String(best) : "";
   ui.prediction.dataset.probabilities = p ? JSON.stringify(Array.from(p, (v) => Number(v.toFixed(6)))) : "";
   ui.prediction.dataset.model = model?.label ?? "";
@@ -236,12 +272,11 @@ const acceptModel = (bytes: Uint8Array, name: string, where: string): boolean =>
   try {
     const { params, config } = modelFromBytes(bytes, name);
     const arch = config.architecture;
-    if (arch[0] !== 784 || arch.at(-1) !== 10) {
-      throw new ModelFileError(`${name}: architecture [${arch.join(", ")}] does not read 28 × 28 digits (784 inputs) into 10 classes`);
-    }
+    if (arch[0] !== 784) throw new ModelFileError(`${name}: architecture [${arch.join(", ")}] does not read 28 × 28 pictures (784 inputs)`);
     const accuracy = config.testAccuracy === undefined ? "" : ` · test accuracy ${percent(config.testAccuracy)}`;
     const layout = isConvolutional(config) ? `CNN: ${config.layers!.filter((l) => l.type !== "reshape" && l.type !== "flatten" && l.type !== "dropout").map(describeLayer).join(", ")}` : describe(arch, config.activation);
-    state.loaded = makeModel(name, config, params, `${layout}${accuracy}`);
+    const trainedOn = config.dataset === undefined ? "" : ` · ${config.dataset}`;
+    state.loaded = makeModel(name, config, params, `${layout}${trainedOn}${accuracy}`);
     state.use = "loaded";
     ui.modelStatus.textContent = `${where}: ${state.loaded.note}`;
     showModelError(null);
@@ -324,7 +359,10 @@ const numberIn = (input: HTMLInputElement): number => (input.value.trim() === ""
 
 /** The settings as entered, and what is wrong with them (null when the run can start). */
 const readConfig = (): { config: TrainConfig; problem: string | null } => {
+  const dataset = state.datasets.find((d) => d.id === ui.dataset.value) ?? state.datasets[0]!;
   const config: TrainConfig = {
+    dataset: dataset.id,
+    classes: dataset.classNames.length,
     hidden: Number(ui.hidden.value),
     init: ui.init.value === "he" ? "he" : "small",
     optimizer: ui.optimizer.value as OptimizerName,
@@ -355,6 +393,7 @@ const reset = (): void => {
   state.curves = emptyCurves();
   state.step = 0;
   state.stopped = "";
+  state.runDataset = state.datasets.find((d) => d.id === config.dataset) ?? state.runDataset;
   showTrainError(null);
   send({ type: "reset", config });
   renderTraining();
@@ -372,7 +411,7 @@ ui.start.addEventListener("click", () => {
   state.stopped = "";
   renderModelChoice();
   renderReading();
-  send({ type: "start", config, dataUrl: new URL("mnist/", document.baseURI).href, stop: readStopRule() });
+  send({ type: "start", config, dataUrl: new URL(`${config.dataset}/`, document.baseURI).href, stop: readStopRule() });
 });
 ui.reset.addEventListener("click", reset);
 // A run's settings are fixed: changing one starts a new run (with a learning rate to suit the optimizer).
@@ -380,7 +419,7 @@ ui.optimizer.addEventListener("change", () => {
   ui.lr.value = ui.optimizer.value === "sgd" ? "0.1" : "0.002";
   reset();
 });
-for (const control of [ui.hidden, ui.init, ui.lr, ui.batch, ui.seed]) control.addEventListener("change", reset);
+for (const control of [ui.dataset, ui.hidden, ui.init, ui.lr, ui.batch, ui.seed]) control.addEventListener("change", reset);
 // The stop rule is not part of a run's numbers: a new one applies from the next Start or Continue.
 
 const addSteps = (records: readonly StepRecord[], imagesPerSecond: number): void => {
@@ -427,7 +466,7 @@ const renderTraining = oncePerFrame(() => {
   ui.lossChart.dataset.recentLoss = c.loss.length > 0 ? mean(c.loss.slice(-10)).toFixed(4) : "";
 
   const { config } = readConfig();
-  const arch = `784 → ${config.hidden} → 10, ReLU, ${config.optimizer === "adam" ? "Adam" : "SGD"} ${ui.lr.value}`;
+  const arch = `${state.runDataset.name}: 784 → ${config.hidden} → ${config.classes}, ReLU, ${config.optimizer === "adam" ? "Adam" : "SGD"} ${ui.lr.value}`;
   const parts = [arch];
   if (state.step === 0) parts.push(state.running ? `starting: ${state.workerStatus}` : "not started");
   else {
@@ -452,7 +491,7 @@ worker.addEventListener("message", ({ data: message }: MessageEvent<FromWorker>)
       return;
     case "data":
       ui.dataNote.textContent =
-        `Data: the first ${(message.trainCount + message.validationCount).toLocaleString("en-US")} MNIST training images, of which the last ` +
+        `Data: the first ${(message.trainCount + message.validationCount).toLocaleString("en-US")} ${state.runDataset.name} training images, of which the last ` +
         `${message.validationCount.toLocaleString("en-US")} are held out for validation (early stopping watches them), and the first ` +
         `${message.testCount.toLocaleString("en-US")} test images, served with the page: no internet needed. Runs in a Web Worker.`;
       return;
@@ -474,7 +513,9 @@ worker.addEventListener("message", ({ data: message }: MessageEvent<FromWorker>)
       renderTraining();
       return;
     case "params":
-      state.trained = makeModel("the model trained in this page", { architecture: message.sizes, activation: "relu", normalization: "x / 255" }, paramsFromPlain(message.params), "");
+      state.trained = makeModel("the model trained in this page", {
+        architecture: message.sizes, activation: "relu", normalization: "x / 255", dataset: state.runDataset.name, classNames: state.runDataset.classNames,
+      }, paramsFromPlain(message.params), "");
       state.trainedStep = message.step;
       renderModelChoice();
       if (state.use === "trained") renderReading();
@@ -497,8 +538,23 @@ new ResizeObserver(() => {
   renderTraining();
 }).observe(document.querySelector("main")!);
 
+/** The datasets the server offers (datasets.json): MNIST, and Fashion-MNIST once `npm run data:fashion` made it. */
+const loadDatasets = async (): Promise<void> => {
+  try {
+    const response = await fetch("datasets.json", { cache: "no-store" });
+    const listed = response.ok ? ((await response.json()) as { datasets?: ServedDataset[] }).datasets : undefined;
+    if (Array.isArray(listed) && listed.length > 0) state.datasets = listed;
+  } catch {
+    // an older static copy without datasets.json: MNIST only
+  }
+  ui.dataset.replaceChildren(...state.datasets.map((d) => Object.assign(document.createElement("option"), { value: d.id, textContent: d.name })));
+  ui.dataset.title = state.datasets.length > 1 ? "" : "Fashion-MNIST appears here after npm run data:fashion";
+};
+
 renderSees();
 renderModelChoice();
 renderReading();
-reset();
-void loadDefaultModel();
+void loadDatasets().then(() => {
+  reset();
+  void loadDefaultModel();
+});

@@ -2,6 +2,16 @@
 // tensors cross as { data, shape } and are rebuilt on the other side.
 
 export type OptimizerName = "adam" | "sgd";
+/** The datasets the page can train on (served as <id>/<file>-ubyte; see files-plugin.ts). */
+export type DatasetId = "mnist" | "fashion";
+export const DATASET_IDS: readonly DatasetId[] = ["mnist", "fashion"];
+
+/** What the page learns of a dataset from datasets.json. */
+export interface ServedDataset {
+  readonly id: DatasetId;
+  readonly name: string;
+  readonly classNames: readonly string[];
+}
 
 /**
  * The first layer's initial weights: "he" is He normal, N(0, 2 / fanIn), as train.ts uses; "small" is
@@ -12,6 +22,9 @@ export type InitName = "small" | "he";
 
 /** What a run is: everything that decides its numbers. */
 export interface TrainConfig {
+  /** The dataset, and its number of classes (the network's outputs). */
+  readonly dataset: DatasetId;
+  readonly classes: number;
   readonly hidden: number;
   readonly init: InitName;
   readonly optimizer: OptimizerName;
@@ -38,6 +51,8 @@ export const trainConfigProblem = (c: TrainConfig): string | null => {
   if (!HIDDEN_SIZES.includes(c.hidden)) return `Hidden units ${c.hidden} is not accepted: expected one of ${HIDDEN_SIZES.join(", ")}.`;
   if (!BATCH_SIZES.includes(c.batchSize)) return `Batch size ${c.batchSize} is not accepted: expected one of ${BATCH_SIZES.join(", ")}.`;
   if (c.optimizer !== "adam" && c.optimizer !== "sgd") return `Optimizer ${String(c.optimizer)} is not accepted: expected adam or sgd.`;
+  if (!DATASET_IDS.includes(c.dataset)) return `Dataset ${String(c.dataset)} is not accepted: expected one of ${DATASET_IDS.join(", ")}.`;
+  if (!(Number.isInteger(c.classes) && c.classes >= 2 && c.classes <= 256)) return `${c.classes} classes is not accepted: expected 2 to 256.`;
   return null;
 };
 
@@ -60,7 +75,7 @@ export interface StopRule {
 }
 
 export type ToWorker =
-  /** Begin (or continue) training; the data is fetched from `dataUrl` (a folder URL ending in /) the first time. */
+  /** Begin (or continue) training; the config's dataset is fetched from `dataUrl` (a folder URL ending in /) the first time. */
   | { readonly type: "start"; readonly config: TrainConfig; readonly dataUrl: string; readonly stop: StopRule }
   | { readonly type: "pause" }
   /** Stop and start over: new initial weights from the config's seed. */

@@ -45,7 +45,7 @@ const small: Initializer = (key, shape, dtype = "float32") => random.normal(key,
 export const newRun = (config: TrainConfig): Run => {
   const problem = trainConfigProblem(config);
   if (problem !== null) throw new Error(problem);
-  const sizes = [784, config.hidden, 10];
+  const sizes = [784, config.hidden, config.classes];
   const net = mlp(sizes, { activation: "relu", init: config.init === "he" ? heNormal : small });
   const [initKey, shuffleKey, dropoutKey] = random.split(random.key(config.seed), 3) as [random.Key, random.Key, random.Key];
   const optimizer = (config.optimizer === "adam" ? adam({ learningRate: config.learningRate }) : sgd({ learningRate: config.learningRate })) as Optimizer;

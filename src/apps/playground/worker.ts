@@ -1,5 +1,6 @@
 // Training in a Web Worker, so the page stays responsive: the same engine, layers, loss, optimizers
-// and batches as train.ts, on a subset of MNIST fetched from the server (mnist/*-ubyte).
+// and batches as train.ts, on a subset of MNIST or Fashion-MNIST fetched from the server (mnist/*-ubyte,
+// fashion/*-ubyte).
 //
 // The loop runs in slices of about 40 ms and then yields to the event loop, so "pause" and "reset"
 // are handled between slices. After each slice it reports the steps taken; about four times a second
@@ -47,9 +48,9 @@ const fetchIdx = async (dataUrl: string, name: string, contents: string, rank: n
   return parseIdxBytes(new Uint8Array(await response.arrayBuffer()), url, { contents, expectType: "ubyte", expectRank: rank });
 };
 
-/** Images and labels that belong together (toExamples' checks), and MNIST's 28 x 28. */
-const examplesOf = (images: IdxArray, labels: IdxArray, imagesName: string, labelsName: string): Examples => {
-  const examples = toExamples(images, labels, { images: imagesName, labels: labelsName });
+/** Images and labels that belong together (toExamples' checks, labels below `classes`), and MNIST's 28 x 28. */
+const examplesOf = (images: IdxArray, labels: IdxArray, imagesName: string, labelsName: string, classes: number): Examples => {
+  const examples = toExamples(images, labels, { images: imagesName, labels: labelsName }, classes);
   if (examples.rows !== 28 || examples.cols !== 28) throw new DataError(imagesName, `images are ${examples.rows} x ${examples.cols}, the playground expects MNIST's 28 x 28`);
   return examples;
 };
@@ -60,19 +61,22 @@ interface Data {
   readonly test: Batch;
 }
 
-let data: Promise<Data> | null = null;
+/** Each dataset's subset, by URL, fetched once. */
+const cached = new Map<string, Promise<Data>>();
 
-const loadData = (dataUrl: string): Promise<Data> => {
-  data ??= (async () => {
-    post({ type: "status", text: "fetching the MNIST subset…" });
+const loadData = (dataUrl: string, classes: number): Promise<Data> => {
+  let data = cached.get(dataUrl);
+  if (data !== undefined) return data;
+  data = (async () => {
+    post({ type: "status", text: "fetching the training subset…" });
     const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
       fetchIdx(dataUrl, FILES.trainImages, "pixels", 3),
       fetchIdx(dataUrl, FILES.trainLabels, "labels", 1),
       fetchIdx(dataUrl, FILES.testImages, "pixels", 3),
       fetchIdx(dataUrl, FILES.testLabels, "labels", 1),
     ]);
-    const all = examplesOf(trainImages, trainLabels, FILES.trainImages, FILES.trainLabels);
-    const test = examplesOf(testImages, testLabels, FILES.testImages, FILES.testLabels);
+    const all = examplesOf(trainImages, trainLabels, FILES.trainImages, FILES.trainLabels, classes);
+    const test = examplesOf(testImages, testLabels, FILES.testImages, FILES.testLabels, classes);
     const held = Math.min(VALIDATION_COUNT, Math.floor(all.count / 5));
     const cut = all.count - held;
     const pixels = all.rows * all.cols;
@@ -81,9 +85,8 @@ const loadData = (dataUrl: string): Promise<Data> => {
     post({ type: "data", trainCount: train.count, validationCount: held, testCount: test.count });
     return { train, validation: allExamples(part(cut, all.count)), test: allExamples(test) };
   })();
-  data.catch(() => {
-    data = null; // let a later start try again
-  });
+  cached.set(dataUrl, data);
+  data.catch(() => cached.delete(dataUrl)); // let a later start try again
   return data;
 };
 
@@ -116,6 +119,8 @@ const evaluate = (run: Run, data: Data): number => {
 };
 
 let run: Run | null = null;
+/** The data URL of the last start: what a pause evaluates on. */
+let lastUrl: string | null = null;
 let running = false;
 let generation = 0; // bumped by pause and reset: a slice scheduled before belongs to an older loop
 
@@ -125,7 +130,7 @@ const train = async (dataUrl: string, rule: StopRule): Promise<void> => {
   post({ type: "running", running: true });
   let loaded: Data;
   try {
-    loaded = await loadData(dataUrl);
+    loaded = await loadData(dataUrl, run?.config.classes ?? 10);
   } catch (e) {
     running = false;
     post({ type: "running", running: false });
@@ -208,7 +213,7 @@ const pause = (): void => {
   if (running && run !== null) {
     sendParams(run);
     // The accuracy where training stopped, so the curve ends there (when the data is in).
-    data?.then((d) => run !== null && evaluate(run, d)).catch(() => undefined);
+    if (lastUrl !== null) cached.get(lastUrl)?.then((d) => run !== null && evaluate(run, d)).catch(() => undefined);
   }
   stop();
 };
@@ -223,6 +228,7 @@ scope.addEventListener("message", ({ data: message }) => {
           post({ type: "error", message: run.diverged });
           return;
         }
+        lastUrl = message.dataUrl;
         void train(message.dataUrl, message.stop);
         return;
       case "pause":
