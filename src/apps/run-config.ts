@@ -16,7 +16,8 @@ export const MODELS = ["mlp", "cnn"] as const;
 
 /**
  * Each model's recipe: the flags' defaults where they differ from the seed's MLP recipe. The CNN's
- * reaches 99.3% or more on the MNIST test set in its 10 epochs (README: the seeds measured).
+ * reaches 99.3% or more on the MNIST test set in its 10 epochs (measured for seeds 1-3: README's
+ * "Speed and accuracy", docs/apps.md).
  */
 export const RECIPES: Readonly<Record<(typeof MODELS)[number], Readonly<Record<string, string>>>> = {
   mlp: { filters: "" },
