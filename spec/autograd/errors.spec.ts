@@ -20,7 +20,7 @@ describe("matmul errors", () => {
 
   it("more than one batch axis is refused", () => {
     expect(() => matmul(zeros([2, 2, 3]), zeros([2, 2, 3, 2]))).toThrow(
-      "matmul: cannot multiply [2, 2, 3] by [2, 2, 3, 2]: expected matrices, or stacks of matrices with the same batch size (or a stack and one matrix)",
+      "matmul: cannot multiply [2, 2, 3] by [2, 2, 3, 2]: expected matrices, or stacks of matrices with the same batch size (or a stack and one matrix, or a stack of one)",
     );
   });
 

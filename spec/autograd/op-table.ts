@@ -204,6 +204,14 @@ export const opTable: readonly OpUnderTest[] = [
       .map(([a, b]) => opCase((x, y) => matmul(x, y), [a, b])),
   },
   {
+    name: "matmul of a stack by a stack of one",
+    cases: fc
+      .tuple(fc.integer({ min: 2, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.boolean())
+      .chain(([batch, m, k, n, stackFirst]) =>
+        fc.tuple(tensorOfShape([stackFirst ? batch : 1, m, k]), tensorOfShape([stackFirst ? 1 : batch, k, n])))
+      .map(([a, b]) => opCase((x, y) => matmul(x, y), [a, b])),
+  },
+  {
     name: "matmul transposed",
     cases: fc
       .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.boolean())

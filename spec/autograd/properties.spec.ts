@@ -113,6 +113,23 @@ describe("matmul", () => {
     );
   });
 
+  it("a stack of one broadcasts against a longer stack, as in NumPy: [1, m, k] . [batch, k, n] is that one matrix times each", () => {
+    fc.assert(
+      fc.property(
+        fc
+          .tuple(fc.integer({ min: 2, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }))
+          .chain(([batch, m, k, n]) => fc.tuple(tensorOfShape([1, m, k]), tensorOfShape([batch, k, n]), tensorOfShape([batch, n, m]))),
+        ([one, stack, back]) => {
+          const [, m, k] = one.shape as [number, number, number];
+          const n = stack.shape[2]!;
+          expectSame(matmul(one, stack), matmul(reshape(one, [m, k]), stack));
+          expectSame(matmul(back, one), matmul(back, reshape(one, [m, k])));
+          expect(matmul(one, stack).shape).toEqual([stack.shape[0], m, n]);
+        },
+      ),
+    );
+  });
+
   it("a batched product equals the product of each pair of matrices in the stack", () => {
     fc.assert(
       fc.property(
