@@ -185,7 +185,9 @@ describe("the playground, in Chromium", () => {
   });
 
   it("trains in a Web Worker: the loss goes down and the page stays responsive", async () => {
-    await page.selectOption("#budget", ""); // no limit: this test pauses by hand
+    // No limit and no early stop (which a fast machine reaches in these seconds): this test pauses by hand.
+    await page.selectOption("#budget", "");
+    await page.setChecked("#early", false);
     await page.click("#start");
     await expect.poll(() => data("#train-status", "running")).toBe("true");
     const started = Date.now();
@@ -209,6 +211,16 @@ describe("the playground, in Chromium", () => {
     expect(await data("#train-status", "step")).toBe(step);
     // Starting switched the page to the model it is training.
     expect(await data("#prediction", "model")).toBe("the model trained in this page");
+  });
+
+  it("starts over at step 0 on a reset while training: nothing the old run had sent arrives after it", async () => {
+    await page.click("#start");
+    await expect.poll(async () => Number(await data("#loss-chart", "steps")) >= 30, { timeout: 30_000, interval: 100 }).toBe(true);
+    await page.click("#reset");
+    await expect.poll(() => data("#train-status", "running")).toBe("false");
+    await page.waitForTimeout(600);
+    expect(await data("#train-status", "step")).toBe("0");
+    expect(await data("#loss-chart", "steps")).toBe("0");
   });
 
   it("stops by itself after the epochs set, says so, and continues for as many more", async () => {

@@ -383,6 +383,9 @@ const showTrainError = (message: string | null): void => {
   ui.trainError.textContent = message ?? "";
 };
 
+/** The number of the run this page shows; reports of older runs still on their way are dropped. */
+let runNumber = 0;
+
 const reset = (): void => {
   const { config, problem } = readConfig();
   if (problem !== null) {
@@ -395,7 +398,8 @@ const reset = (): void => {
   state.stopped = "";
   state.runDataset = state.datasets.find((d) => d.id === config.dataset) ?? state.runDataset;
   showTrainError(null);
-  send({ type: "reset", config });
+  runNumber++;
+  send({ type: "reset", config, run: runNumber });
   renderTraining();
 };
 
@@ -484,6 +488,7 @@ const renderTraining = oncePerFrame(() => {
 });
 
 worker.addEventListener("message", ({ data: message }: MessageEvent<FromWorker>) => {
+  if ("run" in message && message.run !== runNumber) return; // sent by a run the page has since reset
   switch (message.type) {
     case "status":
       state.workerStatus = message.text;

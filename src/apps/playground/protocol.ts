@@ -78,8 +78,12 @@ export type ToWorker =
   /** Begin (or continue) training; the config's dataset is fetched from `dataUrl` (a folder URL ending in /) the first time. */
   | { readonly type: "start"; readonly config: TrainConfig; readonly dataUrl: string; readonly stop: StopRule }
   | { readonly type: "pause" }
-  /** Stop and start over: new initial weights from the config's seed. */
-  | { readonly type: "reset"; readonly config: TrainConfig };
+  /**
+   * Stop and start over: new initial weights from the config's seed. `run` numbers the new run: what
+   * the worker reports of a run carries its number, so the page can drop what an older run had already
+   * sent when the reset crossed it.
+   */
+  | { readonly type: "reset"; readonly config: TrainConfig; readonly run: number };
 
 /** One optimizer step: the batch's loss and accuracy, scored before the update. */
 export interface StepRecord {
@@ -92,11 +96,11 @@ export interface StepRecord {
 export type FromWorker =
   | { readonly type: "status"; readonly text: string }
   | { readonly type: "data"; readonly trainCount: number; readonly validationCount: number; readonly testCount: number }
-  | { readonly type: "steps"; readonly records: readonly StepRecord[]; readonly imagesPerSecond: number }
+  | { readonly type: "steps"; readonly run: number; readonly records: readonly StepRecord[]; readonly imagesPerSecond: number }
   /** Accuracy on the held-out validation images (what early stopping watches) and on the test subset. */
-  | { readonly type: "eval"; readonly step: number; readonly validationAccuracy: number; readonly testAccuracy: number }
+  | { readonly type: "eval"; readonly run: number; readonly step: number; readonly validationAccuracy: number; readonly testAccuracy: number }
   /** The run stopped by itself; `reason` says why, for the page to show. */
-  | { readonly type: "stopped"; readonly step: number; readonly reason: string }
-  | { readonly type: "params"; readonly step: number; readonly sizes: readonly number[]; readonly params: PlainParams }
+  | { readonly type: "stopped"; readonly run: number; readonly step: number; readonly reason: string }
+  | { readonly type: "params"; readonly run: number; readonly step: number; readonly sizes: readonly number[]; readonly params: PlainParams }
   | { readonly type: "running"; readonly running: boolean }
   | { readonly type: "error"; readonly message: string };

@@ -108,17 +108,19 @@ const plainParams = (params: Params): { params: PlainParams; transfer: ArrayBuff
 const sendParams = (run: Run): void => {
   if (!finiteParams(run)) return;
   const { params, transfer } = plainParams(run.params);
-  post({ type: "params", step: run.step, sizes: run.sizes, params }, transfer);
+  post({ type: "params", run: runNumber, step: run.step, sizes: run.sizes, params }, transfer);
 };
 
 /** Accuracy on the validation and test images; returns the validation accuracy. */
 const evaluate = (run: Run, data: Data): number => {
   const validationAccuracy = accuracy(run.classify(run.params, data.validation.pixels), data.validation.labels);
-  post({ type: "eval", step: run.step, validationAccuracy, testAccuracy: accuracy(run.classify(run.params, data.test.pixels), data.test.labels) });
+  post({ type: "eval", run: runNumber, step: run.step, validationAccuracy, testAccuracy: accuracy(run.classify(run.params, data.test.pixels), data.test.labels) });
   return validationAccuracy;
 };
 
 let run: Run | null = null;
+/** The page's number for the current run (see the reset message): every report of a run carries it. */
+let runNumber = 0;
 /** The data URL of the last start: what a pause evaluates on. */
 let lastUrl: string | null = null;
 let running = false;
@@ -149,7 +151,7 @@ const train = async (dataUrl: string, rule: StopRule): Promise<void> => {
 
   const stopWith = (reason: string): void => {
     pause();
-    post({ type: "stopped", step: current.step, reason });
+    post({ type: "stopped", run: runNumber, step: current.step, reason });
   };
 
   const slice = (): void => {
@@ -180,7 +182,7 @@ const train = async (dataUrl: string, rule: StopRule): Promise<void> => {
     const now = performance.now();
     // Images per second over about the last two seconds of training.
     recent = recent.ms > 2000 ? { images, ms: now - t0 } : { images: recent.images + images, ms: recent.ms + now - t0 };
-    post({ type: "steps", records, imagesPerSecond: (1000 * recent.images) / Math.max(1, recent.ms) });
+    post({ type: "steps", run: runNumber, records, imagesPerSecond: (1000 * recent.images) / Math.max(1, recent.ms) });
     if (evaluated) {
       const validationAccuracy = evaluate(current, loaded);
       if (validationAccuracy > best.accuracy) best = { accuracy: validationAccuracy, step: current.step };
@@ -236,6 +238,7 @@ scope.addEventListener("message", ({ data: message }) => {
         return;
       case "reset":
         pause();
+        runNumber = message.run;
         run = newRun(message.config);
         sendParams(run);
         post({ type: "status", text: "reset: new random weights" });
