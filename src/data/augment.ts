@@ -21,21 +21,28 @@ export interface Augmentation {
 export const augmentPixels = (pixels: Uint8Array, n: number, rows: number, cols: number, key: random.Key, { shift, rotate }: Augmentation): Uint8Array => {
   const draws = random.uniform(key, [n, 3], { low: -1, high: 1, dtype: "float64" }).data;
   const out = new Uint8Array(n * rows * cols);
-  const [cy, cx] = [(rows - 1) / 2, (cols - 1) / 2];
+  const cy = (rows - 1) / 2;
+  const cx = (cols - 1) / 2;
   const at = (base: number, y: number, x: number): number => (y >= 0 && y < rows && x >= 0 && x < cols ? pixels[base + y * cols + x]! : 0);
   for (let i = 0; i < n; i++) {
     const angle = (draws[3 * i]! * rotate * Math.PI) / 180;
-    const [dy, dx] = [draws[3 * i + 1]! * shift, draws[3 * i + 2]! * shift];
-    const [c, s] = [Math.cos(angle), Math.sin(angle)];
+    const dy = draws[3 * i + 1]! * shift;
+    const dx = draws[3 * i + 2]! * shift;
+    const c = Math.cos(angle);
+    const s = Math.sin(angle);
     const base = i * rows * cols;
     for (let y = 0; y < rows; y++) {
       for (let x = 0; x < cols; x++) {
-        // The inverse map: undo the shift, then the rotation.
-        const [u, v] = [y - cy - dy, x - cx - dx];
+        // The inverse map: undo the shift, then the rotation. (Plain numbers: this runs for every
+        // pixel of every training image, so nothing here allocates.)
+        const u = y - cy - dy;
+        const v = x - cx - dx;
         const sy = c * u + s * v + cy;
         const sx = -s * u + c * v + cx;
-        const [y0, x0] = [Math.floor(sy), Math.floor(sx)];
-        const [fy, fx] = [sy - y0, sx - x0];
+        const y0 = Math.floor(sy);
+        const x0 = Math.floor(sx);
+        const fy = sy - y0;
+        const fx = sx - x0;
         const value =
           (1 - fy) * ((1 - fx) * at(base, y0, x0) + fx * at(base, y0, x0 + 1)) +
           fy * ((1 - fx) * at(base, y0 + 1, x0) + fx * at(base, y0 + 1, x0 + 1));
